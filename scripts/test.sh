@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs snag's tests: `scripts/test.sh [unit|e2e|all]` (default all). Unit tests and the
+# fuzz-corpus replays run under ASan+UBSan through ctest; the end-to-end suite starts the
+# sanitized binary and drives it with the real Sentry SDKs and sentry-cli.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+TEST_BUILD="${TEST_BUILD:-build-test}"
+
+cmake -S . -B "$TEST_BUILD" -DCMAKE_BUILD_TYPE=Debug -DSNAG_SANITIZE=ON >/dev/null
+cmake --build "$TEST_BUILD" -j "$(nproc)"
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+    bash scripts/checksrc
+    ctest --test-dir "$TEST_BUILD" --output-on-failure -j "$(nproc)"
+fi
+if [ "$what" = all ] || [ "$what" = e2e ]; then
+    SNAG_BIN="$PWD/$TEST_BUILD/snag" bash tests/e2e/run.sh
+fi

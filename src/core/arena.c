@@ -1,0 +1,178 @@
+/* arena: bump allocation in 64 KiB blocks, large requests in their own block. */
+#include "core/arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xmalloc.h"
+
+#define ARENA_BLOCK 65536
+#define ARENA_ALIGN 16
+
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    _Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+struct arena_hook {
+    struct arena_hook *next;
+    void (*fn)(void *);
+    void *ptr;
+};
+
+struct arena {
+    struct arena_block *head; /* current block first */
+    struct arena_hook *hooks;
+    size_t budget, used;
+};
+
+struct arena *arena_new(size_t budget)
+{
+    struct arena *a = xcalloc(1, sizeof *a);
+    a->budget = budget;
+    return a;
+}
+
+void arena_free(struct arena *a)
+{
+    if (!a)
+        return;
+    for (struct arena_hook *h = a->hooks; h; h = h->next)
+        h->fn(h->ptr);
+    struct arena_block *b = a->head;
+    while (b) {
+        struct arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(a);
+}
+
+static struct arena_block *arena_block_new(size_t cap)
+{
+    struct arena_block *b = xmalloc(sizeof *b + cap);
+    b->next = NULL;
+    b->used = 0;
+    b->cap = cap;
+    return b;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    if (n == 0)
+        n = 1;
+    size_t rounded = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (rounded < n)
+        return NULL;
+    if (a->budget && (rounded > a->budget || a->used > a->budget - rounded))
+        return NULL;
+    a->used += rounded;
+#ifdef SNAG_ARENA_SEPARATE
+    struct arena_block *sep = arena_block_new(n);
+    sep->next = a->head ? a->head->next : NULL;
+    if (a->head)
+        a->head->next = sep;
+    else
+        a->head = sep;
+    sep->used = n;
+    return sep->data;
+#else
+    struct arena_block *b = a->head;
+    if (!b || b->cap - b->used < rounded) {
+        if (rounded > ARENA_BLOCK / 4) {
+            /* Large: own block, kept behind the current one so its tail stays usable. */
+            struct arena_block *big = arena_block_new(rounded);
+            big->used = rounded;
+            if (b) {
+                big->next = b->next;
+                b->next = big;
+            } else {
+                a->head = big;
+            }
+            return big->data;
+        }
+        b = arena_block_new(ARENA_BLOCK);
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += rounded;
+    return p;
+#endif
+}
+
+void *arena_calloc(struct arena *a, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = arena_alloc(a, n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *arena_slice_dup(struct arena *a, struct slice s)
+{
+    return arena_strndup(a, s.p, s.len);
+}
+
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return NULL;
+    char *p = arena_alloc(a, (size_t)n + 1);
+    if (p)
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = arena_vprintf(a, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+int arena_defer(struct arena *a, void (*fn)(void *), void *ptr)
+{
+    struct arena_hook *h = arena_alloc(a, sizeof *h);
+    if (!h) {
+        fn(ptr);
+        return -1;
+    }
+    h->fn = fn;
+    h->ptr = ptr;
+    h->next = a->hooks;
+    a->hooks = h;
+    return 0;
+}
+
+size_t arena_used(const struct arena *a)
+{
+    return a->used;
+}

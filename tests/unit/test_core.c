@@ -1,0 +1,219 @@
+/* Unit tests for src/core: arena, buf, clock, ids, jsonx, config. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/ids.h"
+#include "core/jsonx.h"
+
+static int hook_calls;
+static void count_hook(void *p)
+{
+    (void)p;
+    hook_calls++;
+}
+
+static void test_arena_budget_and_hooks(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new(1000);
+    assert_non_null(arena_alloc(a, 500));
+    assert_null(arena_alloc(a, 600)); /* over budget */
+    char *s = arena_printf(a, "%s-%d", "x", 42);
+    assert_string_equal(s, "x-42");
+    hook_calls = 0;
+    assert_int_equal(arena_defer(a, count_hook, NULL), 0);
+    arena_free(a);
+    assert_int_equal(hook_calls, 1);
+    a = arena_new(0);
+    for (int i = 0; i < 1000; i++)
+        memset(arena_alloc(a, 1000), 0xab, 1000); /* many blocks, big ones too */
+    assert_non_null(arena_alloc(a, 1 << 20));
+    assert_null(arena_calloc(a, SIZE_MAX / 2, 4));
+    arena_free(a);
+}
+
+static void test_buf_cap(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 10);
+    assert_int_equal(buf_append(&b, "12345", 5), E_OK);
+    assert_int_equal(buf_append(&b, "12345", 5), E_OK);
+    assert_int_equal(buf_append(&b, "1", 1), E_TOOBIG);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.p, "1234512345");
+    buf_free(&b);
+}
+
+static void test_clock_iso(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        double want;
+        int ok;
+    } cases[] = {
+        {"2026-11-25T08:00:00Z", 1795593600.0, 0},
+        {"2026-11-25T08:00:00.5Z", 1795593600.5, 0},
+        {"2026-11-25T08:00:00+01:00", 1795590000.0, 0},
+        {"2026-11-25T08:00:00", 1795593600.0, 0},
+        {"2026-11-25 08:00:00.250000", 1795593600.25, 0},
+        {"2026-11-25", 1795564800.0, 0},
+        {"not a date", 0, -1},
+        {"2026-13-01T00:00:00Z", 0, -1},
+        {"2026-11-25T08:00:00Zjunk", 0, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        double t = 0;
+        int r = clock_parse_iso(cases[i].in, &t);
+        assert_int_equal(r, cases[i].ok);
+        if (r == 0)
+            assert_float_equal(t, cases[i].want, 1e-6);
+    }
+    char out[32];
+    clock_format_iso(1795593600.25, out);
+    assert_string_equal(out, "2026-11-25T08:00:00.250000Z");
+}
+
+static void test_ids(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *want; /* NULL: rejected */
+    } cases[] = {
+        {"fc6d8c0c43fc4630ad850ee518f1b9d0", "fc6d8c0c43fc4630ad850ee518f1b9d0"},
+        {"FC6D8C0C-43FC-4630-AD85-0EE518F1B9D0", "fc6d8c0c43fc4630ad850ee518f1b9d0"},
+        {"{fc6d8c0c-43fc-4630-ad85-0ee518f1b9d0}", "fc6d8c0c43fc4630ad850ee518f1b9d0"},
+        {"fc6d8c0c43fc4630ad850ee518f1b9dz", NULL},
+        {"fc6d8c0c-43fc4630-ad85-0ee518f1b9d0a", NULL},
+        {"", NULL},
+    };
+    assert_int_equal(ids_init(), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[33];
+        bool ok = ids_normalize_uuid(cases[i].in, strlen(cases[i].in), out);
+        assert_int_equal(ok, cases[i].want != NULL);
+        if (ok)
+            assert_string_equal(out, cases[i].want);
+    }
+    char a[33], b[33];
+    ids_uuid4_hex(a);
+    ids_uuid4_hex(b);
+    assert_int_equal(strlen(a), 32);
+    assert_string_not_equal(a, b);
+    assert_int_equal(a[12], '4');
+}
+
+static void test_jsonx_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        enum err want;
+    } cases[] = {
+        {"{\"a\":1}", E_OK},
+        {"{\"a\":1}  \n", E_OK},
+        {"{\"a\":1} x", E_PARSE},
+        {"{\"a\":", E_PARSE},
+        {"", E_PARSE},
+        {"[1,2,3]", E_OK},
+    };
+    struct arena *a = arena_new(0);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cJSON *j;
+        assert_int_equal(jsonx_parse(a, cases[i].in, strlen(cases[i].in), &j, NULL),
+                         cases[i].want);
+    }
+    /* nesting deeper than the limit is refused */
+    char deep[2 * 200 + 1];
+    memset(deep, '[', 200);
+    memset(deep + 200, ']', 200);
+    deep[400] = '\0';
+    cJSON *j;
+    assert_int_equal(jsonx_parse(a, deep, 400, &j, NULL), E_PARSE);
+    arena_free(a);
+}
+
+static void test_config_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *value;
+        enum err want;
+    } cases[] = {
+        {"PORT", "8080", E_OK},
+        {"PORT", "0", E_INVALID},
+        {"PORT", "80x", E_INVALID},
+        {"DATABASE_URL", "mysql://x", E_INVALID},
+        {"DATABASE_URL", "postgres://u:p@h/db", E_OK},
+        {"GLITCHTIP_DOMAIN", "ftp://x", E_INVALID},
+        {"ENABLE_USER_REGISTRATION", "maybe", E_INVALID},
+        {"ENABLE_USER_REGISTRATION", "True", E_OK},
+        {"GLITCHTIP_MAX_EVENT_LIFE_DAYS", "30", E_OK},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct config c;
+        struct errinfo ei = {{0}};
+        setenv(cases[i].name, cases[i].value, 1);
+        assert_int_equal(config_load(&c, &ei), cases[i].want);
+        if (cases[i].want)
+            assert_non_null(strstr(ei.detail, cases[i].name));
+        unsetenv(cases[i].name);
+    }
+    struct config c;
+    setenv("GLITCHTIP_MAX_EVENT_LIFE_DAYS", "30", 1);
+    assert_int_equal(config_load(&c, NULL), E_OK);
+    assert_int_equal(c.retention_days, 30);
+    setenv("GLITCHTIP_RETENTION_DAYS", "7", 1); /* the new name wins */
+    assert_int_equal(config_load(&c, NULL), E_OK);
+    assert_int_equal(c.retention_days, 7);
+    unsetenv("GLITCHTIP_MAX_EVENT_LIFE_DAYS");
+    unsetenv("GLITCHTIP_RETENTION_DAYS");
+    assert_int_equal(c.port == 8000 || c.port > 0, 1);
+}
+
+static void test_config_dotenv(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/snag-env-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "# comment\nexport SNAG_T1=one\nSNAG_T2=\"two words\"\nSNAG_T3=x # c\n"
+                       "PORT_NOT_SET_HERE\nSNAG_T4=keep\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    setenv("SNAG_T4", "env-wins", 1);
+    assert_int_equal(config_load_dotenv(path, NULL), E_OK);
+    assert_string_equal(getenv("SNAG_T1"), "one");
+    assert_string_equal(getenv("SNAG_T2"), "two words");
+    assert_string_equal(getenv("SNAG_T3"), "x");
+    assert_string_equal(getenv("SNAG_T4"), "env-wins");
+    unlink(path);
+    assert_int_equal(config_load_dotenv("/nonexistent/.env", NULL), E_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena_budget_and_hooks),
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_clock_iso),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_jsonx_parse),
+        cmocka_unit_test(test_config_values),
+        cmocka_unit_test(test_config_dotenv),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
