@@ -1,0 +1,449 @@
+/* server: libmicrohttpd wiring — request lifecycle, bounded body reading, routing, CORS for
+ * ingest routes, suspend/resume, and turning a handler's response into an MHD response.
+ *
+ * DESIGN: MHD runs a pool of threads, each with its own epoll loop. The access handler is
+ * called (1) once with the headers — we route and check Content-Length —, (2) once per chunk
+ * of body, (3) once at the end, when the handler runs, and (4) again after http_resume() for
+ * a suspended request. The request struct and its arena are freed by the completion
+ * callback, after the response has been sent. A body over the route's limit is discarded as
+ * it arrives (MHD cannot queue a response mid-upload) and answered 413 at the end; a client
+ * that keeps sending far past the limit is disconnected. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/jsonx.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "http/http.h"
+
+/* A client sending this many times its limit is cut off instead of drained. */
+#define SERVER_DRAIN_FACTOR 4
+
+enum req_state {
+    REQ_READING,
+    REQ_TOO_BIG,
+    REQ_SUSPENDED,
+    REQ_READY, /* response set, waiting to be queued */
+    REQ_QUEUED,
+};
+
+struct resp_header {
+    struct resp_header *next;
+    const char *name, *value;
+};
+
+struct http_request {
+    struct MHD_Connection *conn;
+    struct http_server *srv;
+    struct arena *arena;
+    enum http_method method;
+    const char *path;
+    struct route_match match;
+    struct buf body;
+    size_t body_seen;
+    _Atomic int state;
+    int status;
+    const char *content_type;
+    const void *resp_body;
+    size_t resp_len;
+    struct resp_header *headers;
+    void *user;
+    char client_ip[INET6_ADDRSTRLEN];
+};
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct http_server_opts opts;
+};
+
+/* ---- accessors ------------------------------------------------------------------------- */
+
+struct arena *http_arena(struct http_request *req)
+{
+    return req->arena;
+}
+
+enum http_method http_method(const struct http_request *req)
+{
+    return req->method;
+}
+
+const char *http_path(const struct http_request *req)
+{
+    return req->path;
+}
+
+const char *http_header(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct query_each_ctx {
+    void (*fn)(void *ctx, const char *k, const char *v);
+    void *ctx;
+};
+
+static enum MHD_Result server_query_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    (void)kind;
+    struct query_each_ctx *c = cls;
+    c->fn(c->ctx, key, value ? value : "");
+    return MHD_YES;
+}
+
+void http_query_each(struct http_request *req, void (*fn)(void *ctx, const char *k, const char *v),
+                     void *ctx)
+{
+    struct query_each_ctx c = {fn, ctx};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, server_query_iter, &c);
+}
+
+const char *http_param(const struct http_request *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < req->match.nparams; i++) {
+        if (req->match.name_lens[i] == n && memcmp(req->match.names[i], name, n) == 0)
+            return arena_slice_dup(req->arena, req->match.values[i]);
+    }
+    return NULL;
+}
+
+struct slice http_body(const struct http_request *req)
+{
+    return (struct slice){req->body.p ? req->body.p : "", req->body.len};
+}
+
+const char *http_client_ip(struct http_request *req)
+{
+    if (req->client_ip[0])
+        return req->client_ip;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+                  req->client_ip, sizeof req->client_ip);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], req->client_ip, sizeof req->client_ip);
+        else
+            inet_ntop(AF_INET6, a, req->client_ip, sizeof req->client_ip);
+    }
+    return req->client_ip;
+}
+
+void http_set_user(struct http_request *req, void *data)
+{
+    req->user = data;
+}
+
+void *http_get_user(const struct http_request *req)
+{
+    return req->user;
+}
+
+/* ---- responses --------------------------------------------------------------------------- */
+
+void http_respond(struct http_request *req, int status, const char *content_type,
+                  const void *body, size_t len)
+{
+    void *copy = arena_alloc(req->arena, len ? len : 1);
+    if (!copy) {
+        /* over the request budget: a fixed, small answer */
+        static const char oom[] = "{\"detail\":\"response too large\"}";
+        status = 500;
+        content_type = "application/json";
+        body = oom;
+        len = sizeof oom - 1;
+    } else if (len) {
+        memcpy(copy, body, len);
+        body = copy;
+    }
+    req->status = status;
+    req->content_type = content_type;
+    req->resp_body = body;
+    req->resp_len = len;
+}
+
+void http_respond_json(struct http_request *req, int status, const cJSON *json)
+{
+    char *s = cJSON_PrintUnformatted(json);
+    if (!s) {
+        http_respond_detail(req, 500, "out of memory");
+        return;
+    }
+    http_respond(req, status, "application/json", s, strlen(s));
+    free(s);
+}
+
+void http_respond_detail(struct http_request *req, int status, const char *detail)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "detail", detail ? detail : "");
+    http_respond_json(req, status, o);
+    cJSON_Delete(o);
+    if (req->match.route && (req->match.route->flags & ROUTE_INGEST) && detail)
+        http_add_header(req, "X-Sentry-Error", detail);
+}
+
+void http_respond_err(struct http_request *req, enum err e, const struct errinfo *ei)
+{
+    const char *detail = ei && ei->detail[0] ? ei->detail : err_name(e);
+    http_respond_detail(req, err_http_status(e), detail);
+}
+
+void http_add_header(struct http_request *req, const char *name, const char *value)
+{
+    struct resp_header *h = arena_alloc(req->arena, sizeof *h);
+    if (!h)
+        return;
+    h->name = arena_strdup(req->arena, name);
+    h->value = arena_strdup(req->arena, value);
+    if (!h->name || !h->value)
+        return;
+    h->next = req->headers;
+    req->headers = h;
+}
+
+/* ---- async ------------------------------------------------------------------------------- */
+
+void http_suspend(struct http_request *req)
+{
+    atomic_store(&req->state, REQ_SUSPENDED);
+    MHD_suspend_connection(req->conn);
+}
+
+void http_resume(struct http_request *req)
+{
+    atomic_store(&req->state, REQ_READY);
+    MHD_resume_connection(req->conn);
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------- */
+
+static void server_add_cors(struct http_request *req, struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                            "x-sentry-error, x-sentry-rate-limits, retry-after");
+    if (req->method == HTTP_OPTIONS) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "x-sentry-auth, x-requested-with, x-forwarded-for, origin, "
+                                "referer, accept, content-type, authentication, authorization, "
+                                "content-encoding, transfer-encoding, sentry-trace, baggage");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "3600");
+    }
+}
+
+static enum MHD_Result server_queue(struct http_request *req)
+{
+    if (!req->content_type)
+        http_respond_detail(req, 500, "no response");
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        req->resp_len, (void *)(uintptr_t)req->resp_body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", req->content_type);
+    for (struct resp_header *h = req->headers; h; h = h->next)
+        MHD_add_response_header(r, h->name, h->value);
+    if (req->match.ingest_path)
+        server_add_cors(req, r);
+    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)req->status, r);
+    MHD_destroy_response(r);
+    atomic_store(&req->state, REQ_QUEUED);
+    return ret;
+}
+
+static struct http_request *server_request_new(struct http_server *srv,
+                                               struct MHD_Connection *conn, const char *url,
+                                               const char *method)
+{
+    struct http_request *req = xcalloc(1, sizeof *req);
+    req->conn = conn;
+    req->srv = srv;
+    req->arena = arena_new(ARENA_REQUEST_BUDGET);
+    req->method = http_method_parse(method);
+    req->path = arena_strdup(req->arena, url);
+    buf_init(&req->body, 0);
+    atomic_store(&req->state, REQ_READING);
+    return req;
+}
+
+/* First call: route, and refuse early what can be refused before reading the body. */
+static enum MHD_Result server_begin(struct http_request *req)
+{
+    const struct http_server_opts *o = &req->srv->opts;
+    if (!route_find(o->routes, o->nroutes, req->method, req->path, &req->match)) {
+        if (req->method == HTTP_OPTIONS && req->match.ingest_path)
+            http_respond(req, 200, "text/plain", "", 0);
+        else if (req->match.path_matched)
+            http_respond_detail(req, 405, "method not allowed");
+        else
+            http_respond_detail(req, 404, "not found");
+        return server_queue(req);
+    }
+    req->body.max = req->match.route->body_limit;
+    const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end != cl && n > req->body.max) {
+            http_respond_detail(req, 413, "request body too large");
+            return server_queue(req);
+        }
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result server_upload(struct http_request *req, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    req->body_seen += n;
+    if (atomic_load(&req->state) == REQ_TOO_BIG) {
+        size_t cap = req->body.max ? req->body.max : 1;
+        return req->body_seen / SERVER_DRAIN_FACTOR > cap ? MHD_NO : MHD_YES;
+    }
+    if (buf_append(&req->body, data, n) != E_OK) {
+        atomic_store(&req->state, REQ_TOO_BIG);
+        buf_free(&req->body);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                     const char *method, const char *version,
+                                     const char *upload_data, size_t *upload_data_size,
+                                     void **con_cls)
+{
+    (void)version;
+    struct http_server *srv = cls;
+    struct http_request *req = *con_cls;
+    if (!req) {
+        req = server_request_new(srv, conn, url, method);
+        *con_cls = req;
+        return server_begin(req);
+    }
+    if (*upload_data_size)
+        return server_upload(req, upload_data, upload_data_size);
+    switch (atomic_load(&req->state)) {
+    case REQ_READING:
+        if (req->match.route->handler(req, srv->opts.app) == HANDLER_SUSPENDED)
+            return MHD_YES;
+        return server_queue(req);
+    case REQ_TOO_BIG:
+        http_respond_detail(req, 413, "request body too large");
+        return server_queue(req);
+    case REQ_READY:
+        return server_queue(req);
+    case REQ_SUSPENDED:
+    case REQ_QUEUED:
+    default:
+        return MHD_YES;
+    }
+}
+
+static void server_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct http_request *req = *con_cls;
+    if (!req)
+        return;
+    buf_free(&req->body);
+    arena_free(req->arena);
+    free(req);
+    *con_cls = NULL;
+}
+
+static void server_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_warn("http: %s", msg);
+}
+
+static struct MHD_Daemon *server_start_daemon(struct http_server *s, unsigned flags,
+                                              const struct sockaddr *addr)
+{
+    const struct http_server_opts *o = &s->opts;
+    return MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, server_access, s, MHD_OPTION_NOTIFY_COMPLETED,
+        server_completed, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
+        server_log, s, addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
+}
+
+enum err http_server_start(const struct http_server_opts *o, struct http_server **out,
+                           struct errinfo *ei)
+{
+    struct http_server *s = xcalloc(1, sizeof *s);
+    s->opts = *o;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    bool any = strcmp(o->bind, "0.0.0.0") == 0 || strcmp(o->bind, "::") == 0 || !*o->bind;
+    if (any) {
+        s->daemon = server_start_daemon(s, flags | MHD_USE_DUAL_STACK, NULL);
+        if (!s->daemon)
+            s->daemon = server_start_daemon(s, flags, NULL);
+    } else {
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+                                  .sin6_port = htons((uint16_t)o->port)};
+        if (inet_pton(AF_INET, o->bind, &a4.sin_addr) == 1)
+            s->daemon = server_start_daemon(s, flags, (const struct sockaddr *)&a4);
+        else if (inet_pton(AF_INET6, o->bind, &a6.sin6_addr) == 1)
+            s->daemon = server_start_daemon(s, flags | MHD_USE_IPv6, (const struct sockaddr *)&a6);
+        else {
+            free(s);
+            return errinfo_set(ei, E_INVALID, "SNAG_BIND is not an IP address: %s", o->bind);
+        }
+    }
+    if (!s->daemon) {
+        free(s);
+        return errinfo_set(ei, E_IO, "cannot listen on %s port %d", o->bind, o->port);
+    }
+    *out = s;
+    return E_OK;
+}
+
+void http_server_quiesce(struct http_server *s)
+{
+    MHD_quiesce_daemon(s->daemon);
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}
+
+int http_server_port(const struct http_server *s)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? i->port : 0;
+}
