@@ -389,11 +389,11 @@ static struct MHD_Daemon *server_start_daemon(struct http_server *s, unsigned fl
 {
     const struct http_server_opts *o = &s->opts;
     return MHD_start_daemon(
-        flags, (uint16_t)o->port, NULL, NULL, server_access, s, MHD_OPTION_NOTIFY_COMPLETED,
-        server_completed, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024), MHD_OPTION_EXTERNAL_LOGGER,
-        server_log, s, addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
+        flags, (uint16_t)o->port, NULL, NULL, server_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+        server_log, s, MHD_OPTION_NOTIFY_COMPLETED, server_completed, s,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+        MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(128 * 1024), addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
 }
 
 enum err http_server_start(const struct http_server_opts *o, struct http_server **out,
