@@ -1,0 +1,219 @@
+/* store: the one storage interface. Two backends implement it (sqlite.c, embedded default;
+ * postgres.c, production) as a table of function pointers; callers use only the store_*()
+ * wrappers below, which are also where argument checks and test fault injection live.
+ *
+ * DESIGN
+ * - Threads: every function may be called from any thread. A backend keeps its own pool of
+ *   connections; store_ingest_batch() is called by the single ingest writer thread.
+ * - Memory: results are written into caller-provided structs whose strings and arrays are
+ *   allocated from the caller's arena (`a`); the store keeps no pointer to them.
+ * - Times are float epoch seconds. Ids are int64.
+ * - Errors: E_NOTFOUND, E_CONFLICT (unique violation), E_UNAVAILABLE (database down or busy
+ *   past its timeout), E_DB (anything else; detail in ei). */
+#ifndef SNAG_STORE_STORE_H
+#define SNAG_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+
+struct store;
+
+/* ---- rows ------------------------------------------------------------------------- */
+
+struct store_user {
+    int64_t id;
+    const char *email;
+    const char *password_hash; /* argon2id encoded string */
+    bool is_superuser;
+    double created;
+};
+
+struct store_org {
+    int64_t id;
+    const char *slug, *name;
+    double created;
+};
+
+struct store_team {
+    int64_t id, org_id;
+    const char *slug, *name;
+    double created;
+};
+
+struct store_project {
+    int64_t id, org_id;
+    const char *slug, *name, *platform; /* platform may be NULL */
+    const char *org_slug;
+    double created;
+};
+
+struct store_key {
+    int64_t id, project_id;
+    const char *public_key; /* 32 lowercase hex */
+    const char *label;
+    bool active;
+    double created;
+};
+
+struct store_issue {
+    int64_t id, project_id;
+    int64_t short_num;           /* per-project counter; short id = SLUG-<base32(short_num)> */
+    const char *project_slug;
+    const char *hash, *title, *culprit, *type, *level;
+    const char *status;          /* unresolved | resolved | ignored */
+    const char *metadata_json;   /* JSON object text */
+    double first_seen, last_seen;
+    int64_t count, user_count;
+};
+
+struct store_event_row {
+    int64_t id, project_id, issue_id;
+    char event_id[33];
+    double timestamp, received;
+    const void *data;            /* stored (compressed) event body, arena-owned */
+    size_t data_len;
+};
+
+/* ---- ingest ------------------------------------------------------------------------ */
+
+/* One normalised, grouped event ready to commit. Strings are borrowed for the call. */
+struct store_event_in {
+    int64_t project_id;
+    const char *event_id;        /* 32 hex */
+    double timestamp, received;
+    const char *level, *platform, *environment, *release, *transaction;
+    const char *user_key;        /* distinct-user key or NULL */
+    const char *message;         /* for search, may be NULL */
+    const char *hash, *title, *culprit, *type, *metadata_json;
+    const void *data;            /* compressed normalised event */
+    size_t data_len;
+    /* results, set by store_ingest_batch */
+    int64_t issue_id;
+    bool duplicate;              /* event_id already stored in this project: nothing changed */
+};
+
+/* Commits all n events in one transaction: for each, finds or creates the issue by
+ * (project_id, hash) — a new issue gets the next short number of its project —, stores the
+ * event unless its event_id already exists in the project (then duplicate = true and no
+ * counter moves), and updates the issue: count, last_seen (max), first_seen (min), level
+ * (latest), title/culprit/metadata (latest), user_count (distinct user_key), and status
+ * resolved → unresolved (a new event reopens a resolved issue; ignored stays ignored).
+ * Either everything is committed or nothing (error returned). */
+enum err store_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
+                            struct errinfo *ei) WUR;
+
+/* ---- lifecycle ------------------------------------------------------------------------ */
+
+/* url: sqlite:///abs/path.db, sqlite://relative.db, or postgres://… (when built in). */
+enum err store_open(const char *url, struct store **out, struct errinfo *ei) WUR;
+void store_close(struct store *st);
+/* Applies pending migrations in order, each in a transaction; idempotent. */
+enum err store_migrate(struct store *st, struct errinfo *ei) WUR;
+/* Cheap round trip to the database: E_OK or E_UNAVAILABLE. */
+enum err store_ping(struct store *st) WUR;
+const char *store_backend_name(const struct store *st); /* "sqlite" | "postgres" */
+
+/* ---- users and tokens ---------------------------------------------------------------- */
+
+enum err store_user_create(struct store *st, const char *email, const char *password_hash,
+                           bool is_superuser, int64_t *id_out, struct errinfo *ei) WUR;
+enum err store_user_by_email(struct store *st, struct arena *a, const char *email,
+                             struct store_user *out) WUR;
+enum err store_user_by_id(struct store *st, struct arena *a, int64_t id,
+                          struct store_user *out) WUR;
+enum err store_user_set_password(struct store *st, int64_t user_id,
+                                 const char *password_hash) WUR;
+int64_t store_user_count(struct store *st);
+
+/* token_hash: hex SHA-256 of the secret token (the secret itself is never stored).
+ * scopes: space-separated. */
+enum err store_token_create(struct store *st, int64_t user_id, const char *token_hash,
+                            const char *label, const char *scopes, int64_t *id_out) WUR;
+/* Finds the token's user; E_NOTFOUND if no such token. scopes_out may be NULL. */
+enum err store_token_lookup(struct store *st, struct arena *a, const char *token_hash,
+                            struct store_user *user_out, const char **scopes_out) WUR;
+
+/* ---- organizations, teams, projects, keys ---------------------------------------------- */
+
+/* Creates the org and makes owner_user_id its owner. E_CONFLICT when the slug is taken. */
+enum err store_org_create(struct store *st, int64_t owner_user_id, const char *slug,
+                          const char *name, struct arena *a, struct store_org *out) WUR;
+enum err store_org_by_slug(struct store *st, struct arena *a, const char *slug,
+                           struct store_org *out) WUR;
+/* Organizations the user belongs to (all of them for a superuser), by name. */
+enum err store_org_list_for_user(struct store *st, struct arena *a, int64_t user_id,
+                                 bool superuser, struct store_org **rows, size_t *n) WUR;
+/* The user's role in the org ("owner", "manager", "admin", "member"); E_NOTFOUND if none. */
+enum err store_org_member_role(struct store *st, struct arena *a, int64_t org_id,
+                               int64_t user_id, const char **role_out) WUR;
+
+enum err store_team_create(struct store *st, int64_t org_id, const char *slug, const char *name,
+                           struct arena *a, struct store_team *out) WUR;
+enum err store_team_by_slug(struct store *st, struct arena *a, int64_t org_id, const char *slug,
+                            struct store_team *out) WUR;
+enum err store_team_list(struct store *st, struct arena *a, int64_t org_id,
+                         struct store_team **rows, size_t *n) WUR;
+
+/* Creates the project under the team. E_CONFLICT when the slug is taken in the org. */
+enum err store_project_create(struct store *st, int64_t org_id, int64_t team_id,
+                              const char *slug, const char *name, const char *platform,
+                              struct arena *a, struct store_project *out) WUR;
+enum err store_project_by_slug(struct store *st, struct arena *a, int64_t org_id,
+                               const char *slug, struct store_project *out) WUR;
+enum err store_project_by_id(struct store *st, struct arena *a, int64_t id,
+                             struct store_project *out) WUR;
+enum err store_project_list(struct store *st, struct arena *a, int64_t org_id,
+                            struct store_project **rows, size_t *n) WUR;
+
+enum err store_key_create(struct store *st, int64_t project_id, const char *public_key,
+                          const char *label, struct arena *a, struct store_key *out) WUR;
+enum err store_key_list(struct store *st, struct arena *a, int64_t project_id,
+                        struct store_key **rows, size_t *n) WUR;
+/* Ingest's key check: E_NOTFOUND when no such key (inactive keys are returned, active=false). */
+enum err store_key_by_public(struct store *st, struct arena *a, const char *public_key,
+                             struct store_key *out) WUR;
+
+/* ---- issues and events ------------------------------------------------------------------ */
+
+struct store_issue_query {
+    int64_t project_id;       /* 0: any project of org_id */
+    int64_t org_id;
+    const char *status;       /* NULL: any; else unresolved|resolved|ignored */
+    const char *text;         /* NULL or free text matched (case-insensitive substring)
+                                 against title, culprit and message */
+    const char *level, *environment, *release; /* NULL: any */
+    const char *sort;         /* "date" (last_seen desc, default), "new" (first_seen desc),
+                                 "freq" (count desc), "user" (user_count desc) */
+    int limit;                /* 1..100 */
+    int64_t offset;           /* simple offset paging for now */
+};
+
+enum err store_issue_list(struct store *st, struct arena *a, const struct store_issue_query *q,
+                          struct store_issue **rows, size_t *n) WUR;
+enum err store_issue_by_id(struct store *st, struct arena *a, int64_t id,
+                           struct store_issue *out) WUR;
+enum err store_issue_set_status(struct store *st, int64_t id, const char *status) WUR;
+/* Deletes the issue and its events. */
+enum err store_issue_delete(struct store *st, int64_t id) WUR;
+
+/* Events of an issue, newest first (received desc, id desc). */
+enum err store_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id,
+                                    int limit, int64_t offset, struct store_event_row **rows,
+                                    size_t *n) WUR;
+/* which: "latest" or "oldest". */
+enum err store_event_edge_for_issue(struct store *st, struct arena *a, int64_t issue_id,
+                                    const char *which, struct store_event_row *out) WUR;
+enum err store_event_by_id(struct store *st, struct arena *a, int64_t project_id,
+                           const char *event_id, struct store_event_row *out) WUR;
+int64_t store_event_count(struct store *st, int64_t project_id); /* 0: all projects */
+
+/* ---- backend plumbing -------------------------------------------------------------------- */
+
+/* Test fault injection: the Nth wrapper call from now fails with E_UNAVAILABLE (0 = off). */
+void store_fail_after(struct store *st, int n);
+
+#endif
