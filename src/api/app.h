@@ -1,0 +1,52 @@
+/* app: the context every handler receives — configuration, the store, the ingest writer and
+ * the ingest counters. Built once by `snag serve` and passed explicitly (no globals). */
+#ifndef SNAG_API_APP_H
+#define SNAG_API_APP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "api/writer.h"
+#include "core/config.h"
+#include "http/http.h"
+#include "store/store.h"
+
+/* Envelope item types counted when accepted but not stored (yet). */
+enum item_kind {
+    ITEM_EVENT,
+    ITEM_TRANSACTION,
+    ITEM_ATTACHMENT,
+    ITEM_SESSION,
+    ITEM_SESSIONS,
+    ITEM_CLIENT_REPORT,
+    ITEM_CHECK_IN,
+    ITEM_USER_REPORT,
+    ITEM_FEEDBACK,
+    ITEM_LOG,
+    ITEM_SPAN,
+    ITEM_PROFILE,
+    ITEM_REPLAY,
+    ITEM_OTHER,
+    ITEM__MAX
+};
+
+struct ingest_stats {
+    atomic_ullong events_stored;
+    atomic_ullong events_duplicate;
+    atomic_ullong requests_rejected;
+    atomic_ullong items_dropped[ITEM__MAX];
+};
+
+struct app {
+    const struct config *cfg;
+    struct store *st;
+    struct writer *writer;
+    struct ingest_stats stats;
+    double started;
+};
+
+/* The whole route table (api/routes.c). */
+const struct route *app_routes(size_t *n);
+const char *item_kind_name(enum item_kind k);
+
+#endif

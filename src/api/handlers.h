@@ -1,0 +1,38 @@
+/* handlers: every /api/0/ and health endpoint, one group per resource file. */
+#ifndef SNAG_API_HANDLERS_H
+#define SNAG_API_HANDLERS_H
+
+#include "http/http.h"
+
+/* root.c */
+enum handler_result h_api_root(struct http_request *req, void *app);
+enum handler_result h_health(struct http_request *req, void *app);
+enum handler_result h_internal_health(struct http_request *req, void *app);
+enum handler_result h_metrics(struct http_request *req, void *app);
+/* organizations.c */
+enum handler_result h_org_list(struct http_request *req, void *app);
+enum handler_result h_org_create(struct http_request *req, void *app);
+enum handler_result h_org_detail(struct http_request *req, void *app);
+/* teams.c */
+enum handler_result h_team_list(struct http_request *req, void *app);
+enum handler_result h_team_create(struct http_request *req, void *app);
+/* projects.c */
+enum handler_result h_project_create(struct http_request *req, void *app);
+enum handler_result h_project_list_org(struct http_request *req, void *app);
+enum handler_result h_project_list_all(struct http_request *req, void *app);
+enum handler_result h_project_detail(struct http_request *req, void *app);
+enum handler_result h_key_list(struct http_request *req, void *app);
+enum handler_result h_key_create(struct http_request *req, void *app);
+/* issues.c */
+enum handler_result h_issue_list_project(struct http_request *req, void *app);
+enum handler_result h_issue_list_org(struct http_request *req, void *app);
+enum handler_result h_issue_detail(struct http_request *req, void *app);
+enum handler_result h_issue_update(struct http_request *req, void *app);
+enum handler_result h_issue_delete(struct http_request *req, void *app);
+/* events.c */
+enum handler_result h_issue_events(struct http_request *req, void *app);
+enum handler_result h_issue_event_latest(struct http_request *req, void *app);
+enum handler_result h_issue_event_oldest(struct http_request *req, void *app);
+enum handler_result h_project_event(struct http_request *req, void *app);
+
+#endif

@@ -1,0 +1,58 @@
+/* routes: the route table — every URL snag answers, in one place. */
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/ingest.h"
+#include "core/limits.h"
+
+static const struct route app_route_table[] = {
+    /* ingest (Sentry protocol) */
+    {HTTP_POST, "/api/{project_id}/store/", ingest_store, LIMIT_INGEST_BODY_COMPRESSED, ROUTE_INGEST},
+    {HTTP_POST, "/api/{project_id}/envelope/", ingest_envelope, LIMIT_INGEST_BODY_COMPRESSED,
+     ROUTE_INGEST},
+    /* health */
+    {HTTP_GET, "/_health/", h_health, 0, 0},
+    {HTTP_GET, "/api/0/internal/health/", h_internal_health, 0, 0},
+    {HTTP_GET, "/metrics", h_metrics, 0, 0},
+    /* API */
+    {HTTP_GET, "/api/0/", h_api_root, 0, 0},
+    {HTTP_GET, "/api/0/organizations/", h_org_list, 0, 0},
+    {HTTP_POST, "/api/0/organizations/", h_org_create, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/organizations/{org}/", h_org_detail, 0, 0},
+    {HTTP_GET, "/api/0/organizations/{org}/teams/", h_team_list, 0, 0},
+    {HTTP_POST, "/api/0/organizations/{org}/teams/", h_team_create, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/organizations/{org}/projects/", h_project_list_org, 0, 0},
+    {HTTP_GET, "/api/0/organizations/{org}/issues/", h_issue_list_org, 0, 0},
+    {HTTP_POST, "/api/0/teams/{org}/{team}/projects/", h_project_create, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/projects/", h_project_list_all, 0, 0},
+    {HTTP_GET, "/api/0/projects/{org}/{project}/", h_project_detail, 0, 0},
+    {HTTP_GET, "/api/0/projects/{org}/{project}/keys/", h_key_list, 0, 0},
+    {HTTP_POST, "/api/0/projects/{org}/{project}/keys/", h_key_create, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/projects/{org}/{project}/issues/", h_issue_list_project, 0, 0},
+    {HTTP_GET, "/api/0/projects/{org}/{project}/events/{event_id}/", h_project_event, 0, 0},
+    {HTTP_GET, "/api/0/issues/{issue_id}/", h_issue_detail, 0, 0},
+    {HTTP_PUT, "/api/0/issues/{issue_id}/", h_issue_update, LIMIT_API_BODY, 0},
+    {HTTP_DELETE, "/api/0/issues/{issue_id}/", h_issue_delete, 0, 0},
+    {HTTP_GET, "/api/0/issues/{issue_id}/events/", h_issue_events, 0, 0},
+    {HTTP_GET, "/api/0/issues/{issue_id}/events/latest/", h_issue_event_latest, 0, 0},
+    {HTTP_GET, "/api/0/issues/{issue_id}/events/oldest/", h_issue_event_oldest, 0, 0},
+};
+
+const struct route *app_routes(size_t *n)
+{
+    *n = sizeof app_route_table / sizeof *app_route_table;
+    return app_route_table;
+}
+
+const char *item_kind_name(enum item_kind k)
+{
+    static const char *names[ITEM__MAX] = {
+        [ITEM_EVENT] = "event",         [ITEM_TRANSACTION] = "transaction",
+        [ITEM_ATTACHMENT] = "attachment", [ITEM_SESSION] = "session",
+        [ITEM_SESSIONS] = "sessions",   [ITEM_CLIENT_REPORT] = "client_report",
+        [ITEM_CHECK_IN] = "check_in",   [ITEM_USER_REPORT] = "user_report",
+        [ITEM_FEEDBACK] = "feedback",   [ITEM_LOG] = "log",
+        [ITEM_SPAN] = "span",           [ITEM_PROFILE] = "profile",
+        [ITEM_REPLAY] = "replay",       [ITEM_OTHER] = "other",
+    };
+    return (unsigned)k < ITEM__MAX ? names[k] : "other";
+}
