@@ -15,6 +15,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
     bash scripts/checksrc
+    clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
     ctest --test-dir "$TEST_BUILD" --output-on-failure -j "$(nproc)"
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then

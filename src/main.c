@@ -90,8 +90,12 @@ static int cmd_serve(void)
     app.writer = writer_start(st);
     size_t nroutes;
     const struct route *routes = app_routes(&nroutes);
-    struct http_server_opts o = {.bind = cfg.bind, .port = cfg.port, .threads = cfg.threads,
-                                 .routes = routes, .nroutes = nroutes, .app = &app};
+    struct http_server_opts o = {.bind = cfg.bind,
+                                 .port = cfg.port,
+                                 .threads = cfg.threads,
+                                 .routes = routes,
+                                 .nroutes = nroutes,
+                                 .app = &app};
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);

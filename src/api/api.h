@@ -20,11 +20,9 @@ struct api_principal {
 /* Resolves the caller. On failure it has already answered (401) and returns false. */
 bool api_authenticate(struct http_request *req, struct app *app, struct api_principal *p);
 /* Like api_authenticate but a missing credential is fine (p->user.id = 0). */
-bool api_authenticate_optional(struct http_request *req, struct app *app,
-                               struct api_principal *p);
+bool api_authenticate_optional(struct http_request *req, struct app *app, struct api_principal *p);
 /* 403 unless the token has scope (or a broader one of the same resource). */
-bool api_require_scope(struct http_request *req, const struct api_principal *p,
-                       const char *scope);
+bool api_require_scope(struct http_request *req, const struct api_principal *p, const char *scope);
 
 /* Loads the organisation named by {org} (or `slug`) if the caller is a member (or a
  * superuser); otherwise answers 404 and returns false. role may be NULL. */

@@ -49,8 +49,7 @@ bool api_authenticate(struct http_request *req, struct app *app, struct api_prin
     }
 }
 
-bool api_authenticate_optional(struct http_request *req, struct app *app,
-                               struct api_principal *p)
+bool api_authenticate_optional(struct http_request *req, struct app *app, struct api_principal *p)
 {
     enum auth_outcome o = api_auth_token(req, app, p);
     if (o == AUTH_NONE)
@@ -60,8 +59,7 @@ bool api_authenticate_optional(struct http_request *req, struct app *app,
     return o == AUTH_OK || o == AUTH_NONE;
 }
 
-bool api_require_scope(struct http_request *req, const struct api_principal *p,
-                       const char *scope)
+bool api_require_scope(struct http_request *req, const struct api_principal *p, const char *scope)
 {
     /* "org:read" is satisfied by org:read, org:write or org:admin. */
     const char *colon = strchr(scope, ':');
@@ -94,8 +92,7 @@ void api_respond_store_err(struct http_request *req, enum err e)
         http_respond_detail(req, 503, "database unavailable, retry later");
         http_add_header(req, "Retry-After", "5");
     } else {
-        http_respond_detail(req, err_http_status(e) >= 500 ? 500 : err_http_status(e),
-                            err_name(e));
+        http_respond_detail(req, err_http_status(e) >= 500 ? 500 : err_http_status(e), err_name(e));
     }
 }
 
@@ -131,9 +128,9 @@ bool api_load_project(struct http_request *req, struct app *app, const struct ap
     memset(org, 0, sizeof *org);
     if (!api_load_org(req, app, p, org_slug, org, NULL))
         return false;
-    enum err e = project_slug
-                     ? store_project_by_slug(app->st, http_arena(req), org->id, project_slug, project)
-                     : E_NOTFOUND;
+    enum err e = project_slug ? store_project_by_slug(app->st, http_arena(req), org->id,
+                                                      project_slug, project)
+                              : E_NOTFOUND;
     if (e == E_NOTFOUND) {
         http_respond_detail(req, 404, "The requested resource does not exist");
         return false;
@@ -326,13 +323,13 @@ void api_link_header(struct http_request *req, const struct app *app, int64_t of
     if (!q.qs || !base)
         return;
     int64_t prev = offset - limit < 0 ? 0 : offset - limit;
-    char *link = arena_printf(
-        a,
-        "<%s?%scursor=0:%" PRId64 ":1>; rel=\"previous\"; results=\"%s\"; cursor=\"0:%" PRId64
-        ":1\", <%s?%scursor=0:%" PRId64 ":0>; rel=\"next\"; results=\"%s\"; cursor=\"0:%" PRId64
-        ":0\"",
-        base, q.qs, prev, offset > 0 ? "true" : "false", prev, base, q.qs,
-        offset + limit, has_next ? "true" : "false", offset + limit);
+    char *link = arena_printf(a,
+                              "<%s?%scursor=0:%" PRId64
+                              ":1>; rel=\"previous\"; results=\"%s\"; cursor=\"0:%" PRId64
+                              ":1\", <%s?%scursor=0:%" PRId64
+                              ":0>; rel=\"next\"; results=\"%s\"; cursor=\"0:%" PRId64 ":0\"",
+                              base, q.qs, prev, offset > 0 ? "true" : "false", prev, base, q.qs,
+                              offset + limit, has_next ? "true" : "false", offset + limit);
     if (link)
         http_add_header(req, "Link", link);
 }

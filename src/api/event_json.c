@@ -58,14 +58,22 @@ static cJSON *ej_frame_context(const cJSON *f)
 static cJSON *ej_frame(const cJSON *f)
 {
     static const char *map[][2] = {
-        {"filename", "filename"},         {"absPath", "abs_path"},
-        {"module", "module"},             {"package", "package"},
-        {"platform", "platform"},         {"instructionAddr", "instruction_addr"},
-        {"symbolAddr", "symbol_addr"},    {"function", "function"},
-        {"rawFunction", "raw_function"},  {"symbol", "symbol"},
-        {"lineNo", "lineno"},             {"colNo", "colno"},
-        {"inApp", "in_app"},              {"trust", "trust"},
-        {"vars", "vars"},                 {"data", "data"},
+        {"filename", "filename"},
+        {"absPath", "abs_path"},
+        {"module", "module"},
+        {"package", "package"},
+        {"platform", "platform"},
+        {"instructionAddr", "instruction_addr"},
+        {"symbolAddr", "symbol_addr"},
+        {"function", "function"},
+        {"rawFunction", "raw_function"},
+        {"symbol", "symbol"},
+        {"lineNo", "lineno"},
+        {"colNo", "colno"},
+        {"inApp", "in_app"},
+        {"trust", "trust"},
+        {"vars", "vars"},
+        {"data", "data"},
     };
     cJSON *o = cJSON_CreateObject();
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
@@ -136,7 +144,8 @@ static cJSON *ej_threads_entry(const cJSON *threads)
         ej_copy(o, "crashed", t, "crashed");
         ej_copy(o, "current", t, "current");
         cJSON_AddItemToObject(
-            o, "stacktrace", ej_stacktrace(cJSON_GetObjectItemCaseSensitive(t, "stacktrace"), &sys));
+            o, "stacktrace",
+            ej_stacktrace(cJSON_GetObjectItemCaseSensitive(t, "stacktrace"), &sys));
         cJSON_AddItemToArray(values, o);
     }
     cJSON *entry = cJSON_CreateObject();
@@ -177,9 +186,14 @@ static cJSON *ej_breadcrumbs_entry(const cJSON *crumbs)
 static cJSON *ej_request_entry(const cJSON *r)
 {
     static const char *map[][2] = {
-        {"url", "url"},         {"method", "method"},   {"query", "query_string"},
-        {"data", "data"},       {"headers", "headers"}, {"cookies", "cookies"},
-        {"env", "env"},         {"fragment", "fragment"},
+        {"url", "url"},
+        {"method", "method"},
+        {"query", "query_string"},
+        {"data", "data"},
+        {"headers", "headers"},
+        {"cookies", "cookies"},
+        {"env", "env"},
+        {"fragment", "fragment"},
         {"inferredContentType", "inferred_content_type"},
     };
     cJSON *entry = cJSON_CreateObject();

@@ -90,10 +90,10 @@ enum handler_result h_project_event(struct http_request *req, void *app)
     const char *id = http_param(req, "event_id");
     char norm[33];
     struct store_event_row row;
-    enum err e = id && ids_normalize_uuid(id, strlen(id), norm)
-                     ? store_event_by_id(((struct app *)app)->st, http_arena(req), proj.id, norm,
-                                         &row)
-                     : E_NOTFOUND;
+    enum err e =
+        id && ids_normalize_uuid(id, strlen(id), norm)
+            ? store_event_by_id(((struct app *)app)->st, http_arena(req), proj.id, norm, &row)
+            : E_NOTFOUND;
     if (e == E_NOTFOUND)
         http_respond_detail(req, 404, "The requested resource does not exist");
     else if (e)

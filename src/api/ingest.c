@@ -33,9 +33,9 @@ struct ingest {
     struct arena *a;
     int64_t project_id;
     double received;
-    struct slice key;          /* public key from HTTP credentials or the envelope dsn */
+    struct slice key; /* public key from HTTP credentials or the envelope dsn */
     struct writer_job job;
-    char event_id[33];         /* answered id; "" when none */
+    char event_id[33]; /* answered id; "" when none */
 };
 
 /* ---- credentials ---------------------------------------------------------------------- */
@@ -59,8 +59,7 @@ static enum err ingest_http_credentials(struct ingest *in, struct errinfo *ei)
         if (!v || strncasecmp(v, "Sentry ", 7) != 0)
             continue;
         struct sentry_auth auth;
-        if ((e = proto_auth_parse_header(v, &auth, ei)) ||
-            (e = ingest_take_key(in, auth.key, ei)))
+        if ((e = proto_auth_parse_header(v, &auth, ei)) || (e = ingest_take_key(in, auth.key, ei)))
             return e;
     }
     const char *q = http_query(in->req, "sentry_key");
@@ -197,13 +196,24 @@ static enum err ingest_prepare_event(struct ingest *in, struct slice payload,
         return errinfo_set(ei, e, "cannot compress event");
     memcpy(in->event_id, sum.event_id, sizeof in->event_id);
     struct store_event_in *s = &in->job.ev;
-    *s = (struct store_event_in){
-        .project_id = in->project_id, .event_id = in->event_id, .timestamp = sum.timestamp,
-        .received = sum.received, .level = sum.level, .platform = sum.platform,
-        .environment = sum.environment, .release = sum.release, .transaction = sum.transaction,
-        .user_key = sum.user_key, .message = sum.message, .hash = arena_strdup(in->a, sum.hash),
-        .title = sum.title, .culprit = sum.culprit, .type = sum.type,
-        .metadata_json = sum.metadata_json, .data = z->p, .data_len = z->len};
+    *s = (struct store_event_in){.project_id = in->project_id,
+                                 .event_id = in->event_id,
+                                 .timestamp = sum.timestamp,
+                                 .received = sum.received,
+                                 .level = sum.level,
+                                 .platform = sum.platform,
+                                 .environment = sum.environment,
+                                 .release = sum.release,
+                                 .transaction = sum.transaction,
+                                 .user_key = sum.user_key,
+                                 .message = sum.message,
+                                 .hash = arena_strdup(in->a, sum.hash),
+                                 .title = sum.title,
+                                 .culprit = sum.culprit,
+                                 .type = sum.type,
+                                 .metadata_json = sum.metadata_json,
+                                 .data = z->p,
+                                 .data_len = z->len};
     return s->hash ? E_OK : E_NOMEM;
 }
 
@@ -285,15 +295,24 @@ static enum item_kind ingest_item_kind(const char *type)
         const char *name;
         enum item_kind kind;
     } kinds[] = {
-        {"event", ITEM_EVENT},           {"transaction", ITEM_TRANSACTION},
-        {"attachment", ITEM_ATTACHMENT}, {"session", ITEM_SESSION},
-        {"sessions", ITEM_SESSIONS},     {"client_report", ITEM_CLIENT_REPORT},
-        {"check_in", ITEM_CHECK_IN},     {"user_report", ITEM_USER_REPORT},
-        {"feedback", ITEM_FEEDBACK},     {"log", ITEM_LOG},
-        {"otel_log", ITEM_LOG},          {"span", ITEM_SPAN},
-        {"otel_span", ITEM_SPAN},        {"profile", ITEM_PROFILE},
-        {"profile_chunk", ITEM_PROFILE}, {"replay_event", ITEM_REPLAY},
-        {"replay_recording", ITEM_REPLAY}, {"replay_video", ITEM_REPLAY},
+        {"event", ITEM_EVENT},
+        {"transaction", ITEM_TRANSACTION},
+        {"attachment", ITEM_ATTACHMENT},
+        {"session", ITEM_SESSION},
+        {"sessions", ITEM_SESSIONS},
+        {"client_report", ITEM_CLIENT_REPORT},
+        {"check_in", ITEM_CHECK_IN},
+        {"user_report", ITEM_USER_REPORT},
+        {"feedback", ITEM_FEEDBACK},
+        {"log", ITEM_LOG},
+        {"otel_log", ITEM_LOG},
+        {"span", ITEM_SPAN},
+        {"otel_span", ITEM_SPAN},
+        {"profile", ITEM_PROFILE},
+        {"profile_chunk", ITEM_PROFILE},
+        {"replay_event", ITEM_REPLAY},
+        {"replay_recording", ITEM_REPLAY},
+        {"replay_video", ITEM_REPLAY},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (strcmp(type, kinds[i].name) == 0)

@@ -43,8 +43,9 @@ static bool issues_parse_query(struct http_request *req, const char *q,
             *colon = '\0';
         if (val && strcmp(tok, "is") == 0) {
             if (strcmp(val, "unresolved") && strcmp(val, "resolved") && strcmp(val, "ignored")) {
-                http_respond_detail(req, 400, "Invalid query: is: takes unresolved, resolved or "
-                                              "ignored");
+                http_respond_detail(req, 400,
+                                    "Invalid query: is: takes unresolved, resolved or "
+                                    "ignored");
                 return false;
             }
             out->status = val;

@@ -69,8 +69,7 @@ enum handler_result h_org_detail(struct http_request *req, void *app)
     struct store_project *projects;
     size_t n;
     cJSON *arr = cJSON_AddArrayToObject(o, "projects");
-    if (store_project_list(((struct app *)app)->st, http_arena(req), org.id, &projects, &n) ==
-        E_OK)
+    if (store_project_list(((struct app *)app)->st, http_arena(req), org.id, &projects, &n) == E_OK)
         for (size_t i = 0; i < n; i++)
             cJSON_AddItemToArray(arr, api_json_project(&projects[i]));
     http_respond_json(req, 200, o);

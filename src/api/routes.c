@@ -6,7 +6,8 @@
 
 static const struct route app_route_table[] = {
     /* ingest (Sentry protocol) */
-    {HTTP_POST, "/api/{project_id}/store/", ingest_store, LIMIT_INGEST_BODY_COMPRESSED, ROUTE_INGEST},
+    {HTTP_POST, "/api/{project_id}/store/", ingest_store, LIMIT_INGEST_BODY_COMPRESSED,
+     ROUTE_INGEST},
     {HTTP_POST, "/api/{project_id}/envelope/", ingest_envelope, LIMIT_INGEST_BODY_COMPRESSED,
      ROUTE_INGEST},
     /* health */
@@ -46,13 +47,20 @@ const struct route *app_routes(size_t *n)
 const char *item_kind_name(enum item_kind k)
 {
     static const char *names[ITEM__MAX] = {
-        [ITEM_EVENT] = "event",         [ITEM_TRANSACTION] = "transaction",
-        [ITEM_ATTACHMENT] = "attachment", [ITEM_SESSION] = "session",
-        [ITEM_SESSIONS] = "sessions",   [ITEM_CLIENT_REPORT] = "client_report",
-        [ITEM_CHECK_IN] = "check_in",   [ITEM_USER_REPORT] = "user_report",
-        [ITEM_FEEDBACK] = "feedback",   [ITEM_LOG] = "log",
-        [ITEM_SPAN] = "span",           [ITEM_PROFILE] = "profile",
-        [ITEM_REPLAY] = "replay",       [ITEM_OTHER] = "other",
+        [ITEM_EVENT] = "event",
+        [ITEM_TRANSACTION] = "transaction",
+        [ITEM_ATTACHMENT] = "attachment",
+        [ITEM_SESSION] = "session",
+        [ITEM_SESSIONS] = "sessions",
+        [ITEM_CLIENT_REPORT] = "client_report",
+        [ITEM_CHECK_IN] = "check_in",
+        [ITEM_USER_REPORT] = "user_report",
+        [ITEM_FEEDBACK] = "feedback",
+        [ITEM_LOG] = "log",
+        [ITEM_SPAN] = "span",
+        [ITEM_PROFILE] = "profile",
+        [ITEM_REPLAY] = "replay",
+        [ITEM_OTHER] = "other",
     };
     return (unsigned)k < ITEM__MAX ? names[k] : "other";
 }

@@ -10,9 +10,9 @@
 #define TOKEN_HASH_LEN 64
 
 /* Scopes a token created from the command line carries (everything). */
-#define TOKEN_ALL_SCOPES                                                                        \
-    "org:read org:write org:admin member:read member:write member:admin team:read team:write " \
-    "team:admin project:read project:write project:admin project:releases event:read "         \
+#define TOKEN_ALL_SCOPES                                                                           \
+    "org:read org:write org:admin member:read member:write member:admin team:read team:write "     \
+    "team:admin project:read project:write project:admin project:releases event:read "             \
     "event:write event:admin"
 
 void token_generate(char out[TOKEN_LEN + 1]);

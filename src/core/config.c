@@ -177,8 +177,8 @@ enum err config_load(struct config *c, struct errinfo *ei)
     bool open_reg;
     if ((e = config_bool("ENABLE_USER_REGISTRATION", false, &c->enable_user_registration, ei)) ||
         (e = config_bool("ENABLE_OPEN_USER_REGISTRATION", false, &open_reg, ei)) ||
-        (e = config_bool("ENABLE_ORGANIZATION_CREATION", open_reg,
-                         &c->enable_organization_creation, ei)))
+        (e = config_bool("ENABLE_ORGANIZATION_CREATION", open_reg, &c->enable_organization_creation,
+                         ei)))
         return e;
     return E_OK;
 }

@@ -10,20 +10,20 @@
 #include "core/err.h"
 
 struct config {
-    int port;                   /* PORT, default 8000 */
-    char bind[64];              /* SNAG_BIND, default 0.0.0.0 */
-    char data_dir[1024];        /* SNAG_DATA_DIR, default ./data */
-    char database_url[2048];    /* DATABASE_URL, default sqlite:///<data_dir>/snag.db */
-    char secret_key[256];       /* SECRET_KEY, generated into <data_dir>/secret_key if absent */
-    char domain[512];           /* GLITCHTIP_DOMAIN, default http://localhost:<port> */
-    size_t max_unzipped;        /* GLITCHTIP_MAX_UNZIPPED_PAYLOAD_SIZE (bytes) */
-    int retention_days;         /* GLITCHTIP_RETENTION_DAYS / GLITCHTIP_MAX_EVENT_LIFE_DAYS, 90 */
-    bool enable_user_registration;        /* ENABLE_USER_REGISTRATION */
-    bool enable_organization_creation;    /* ENABLE_ORGANIZATION_CREATION */
-    char email_url[1024];       /* EMAIL_URL */
-    char default_from_email[256]; /* DEFAULT_FROM_EMAIL */
-    int threads;                /* SNAG_THREADS, default: number of CPUs */
-    bool secret_key_generated;  /* true when SECRET_KEY was not set */
+    int port;                /* PORT, default 8000 */
+    char bind[64];           /* SNAG_BIND, default 0.0.0.0 */
+    char data_dir[1024];     /* SNAG_DATA_DIR, default ./data */
+    char database_url[2048]; /* DATABASE_URL, default sqlite:///<data_dir>/snag.db */
+    char secret_key[256];    /* SECRET_KEY, generated into <data_dir>/secret_key if absent */
+    char domain[512];        /* GLITCHTIP_DOMAIN, default http://localhost:<port> */
+    size_t max_unzipped;     /* GLITCHTIP_MAX_UNZIPPED_PAYLOAD_SIZE (bytes) */
+    int retention_days;      /* GLITCHTIP_RETENTION_DAYS / GLITCHTIP_MAX_EVENT_LIFE_DAYS, 90 */
+    bool enable_user_registration;     /* ENABLE_USER_REGISTRATION */
+    bool enable_organization_creation; /* ENABLE_ORGANIZATION_CREATION */
+    char email_url[1024];              /* EMAIL_URL */
+    char default_from_email[256];      /* DEFAULT_FROM_EMAIL */
+    int threads;                       /* SNAG_THREADS, default: number of CPUs */
+    bool secret_key_generated;         /* true when SECRET_KEY was not set */
 };
 
 /* Loads path (may be NULL or missing) into the environment without overriding. */

@@ -72,8 +72,8 @@ void *http_get_user(const struct http_request *req);
 /* ---- response ---------------------------------------------------------------------------- */
 
 /* Each sets the response (replacing an earlier one); body bytes are copied. */
-void http_respond(struct http_request *req, int status, const char *content_type,
-                  const void *body, size_t len);
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+                  size_t len);
 void http_respond_json(struct http_request *req, int status, const cJSON *json);
 /* {"detail": detail} */
 void http_respond_detail(struct http_request *req, int status, const char *detail);

@@ -7,8 +7,8 @@
 enum http_method http_method_parse(const char *s)
 {
     static const char *names[HTTP__MAX] = {
-        [HTTP_GET] = "GET",       [HTTP_HEAD] = "HEAD",     [HTTP_POST] = "POST",
-        [HTTP_PUT] = "PUT",       [HTTP_PATCH] = "PATCH",   [HTTP_DELETE] = "DELETE",
+        [HTTP_GET] = "GET",         [HTTP_HEAD] = "HEAD",   [HTTP_POST] = "POST",
+        [HTTP_PUT] = "PUT",         [HTTP_PATCH] = "PATCH", [HTTP_DELETE] = "DELETE",
         [HTTP_OPTIONS] = "OPTIONS",
     };
     for (int i = 0; i < HTTP_OTHER; i++)

@@ -158,8 +158,8 @@ void *http_get_user(const struct http_request *req)
 
 /* ---- responses --------------------------------------------------------------------------- */
 
-void http_respond(struct http_request *req, int status, const char *content_type,
-                  const void *body, size_t len)
+void http_respond(struct http_request *req, int status, const char *content_type, const void *body,
+                  size_t len)
 {
     void *copy = arena_alloc(req->arena, len ? len : 1);
     if (!copy) {
@@ -269,9 +269,8 @@ static enum MHD_Result server_queue(struct http_request *req)
     return ret;
 }
 
-static struct http_request *server_request_new(struct http_server *srv,
-                                               struct MHD_Connection *conn, const char *url,
-                                               const char *method)
+static struct http_request *server_request_new(struct http_server *srv, struct MHD_Connection *conn,
+                                               const char *url, const char *method)
 {
     struct http_request *req = xcalloc(1, sizeof *req);
     req->conn = conn;
@@ -388,12 +387,12 @@ static struct MHD_Daemon *server_start_daemon(struct http_server *s, unsigned fl
                                               const struct sockaddr *addr)
 {
     const struct http_server_opts *o = &s->opts;
-    return MHD_start_daemon(
-        flags, (uint16_t)o->port, NULL, NULL, server_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-        server_log, s, MHD_OPTION_NOTIFY_COMPLETED, server_completed, s,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-        MHD_OPTION_CONNECTION_LIMIT, 4000u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(128 * 1024), addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
+    return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, server_access, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, server_log, s, MHD_OPTION_NOTIFY_COMPLETED,
+                            server_completed, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
+                            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                            addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
 }
 
 enum err http_server_start(const struct http_server_opts *o, struct http_server **out,
@@ -410,8 +409,7 @@ enum err http_server_start(const struct http_server_opts *o, struct http_server 
             s->daemon = server_start_daemon(s, flags, NULL);
     } else {
         struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
-                                  .sin6_port = htons((uint16_t)o->port)};
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)o->port)};
         if (inet_pton(AF_INET, o->bind, &a4.sin_addr) == 1)
             s->daemon = server_start_daemon(s, flags, (const struct sockaddr *)&a4);
         else if (inet_pton(AF_INET6, o->bind, &a6.sin6_addr) == 1)

@@ -16,31 +16,31 @@
 #include "core/err.h"
 
 struct event_ctx {
-    double received;        /* server receive time, epoch seconds */
-    double sent_at;         /* envelope header sent_at, 0 when absent */
-    const char *event_id;   /* envelope header event_id (32 lowercase hex) or NULL: wins */
-    const char *client_ip;  /* peer address, for {{auto}} and javascript platforms; may be NULL */
+    double received;       /* server receive time, epoch seconds */
+    double sent_at;        /* envelope header sent_at, 0 when absent */
+    const char *event_id;  /* envelope header event_id (32 lowercase hex) or NULL: wins */
+    const char *client_ip; /* peer address, for {{auto}} and javascript platforms; may be NULL */
 };
 
 struct event_summary {
     /* filled by proto_event_normalize */
-    char event_id[33];       /* 32 lowercase hex */
-    double timestamp;        /* after drift correction */
+    char event_id[33]; /* 32 lowercase hex */
+    double timestamp;  /* after drift correction */
     double received;
-    const char *platform;    /* never NULL ("other") */
-    const char *level;       /* never NULL: fatal|error|warning|info|debug */
-    const char *logger;      /* may be NULL, likewise below */
+    const char *platform; /* never NULL ("other") */
+    const char *level;    /* never NULL: fatal|error|warning|info|debug */
+    const char *logger;   /* may be NULL, likewise below */
     const char *release;
     const char *dist;
     const char *environment;
     const char *transaction;
-    const char *user_key;    /* distinct-user key: "id:…", "email:…", "username:…", "ip:…" */
-    const char *message;     /* logentry.formatted (for search), may be NULL */
+    const char *user_key; /* distinct-user key: "id:…", "email:…", "username:…", "ip:…" */
+    const char *message;  /* logentry.formatted (for search), may be NULL */
     /* filled by proto_event_group */
-    char hash[33];           /* grouping hash, 32 lowercase hex */
-    const char *type;        /* "error" (has exception) or "default" */
-    const char *title;       /* never NULL */
-    const char *culprit;     /* never NULL, may be "" */
+    char hash[33];             /* grouping hash, 32 lowercase hex */
+    const char *type;          /* "error" (has exception) or "default" */
+    const char *title;         /* never NULL */
+    const char *culprit;       /* never NULL, may be "" */
     const char *metadata_json; /* Sentry issue metadata as compact JSON object text */
 };
 

@@ -61,11 +61,11 @@ struct store_key {
 
 struct store_issue {
     int64_t id, project_id;
-    int64_t short_num;           /* per-project counter; short id = SLUG-<base32(short_num)> */
+    int64_t short_num; /* per-project counter; short id = SLUG-<base32(short_num)> */
     const char *project_slug;
     const char *hash, *title, *culprit, *type, *level;
-    const char *status;          /* unresolved | resolved | ignored */
-    const char *metadata_json;   /* JSON object text */
+    const char *status;        /* unresolved | resolved | ignored */
+    const char *metadata_json; /* JSON object text */
     double first_seen, last_seen;
     int64_t count, user_count;
 };
@@ -74,7 +74,7 @@ struct store_event_row {
     int64_t id, project_id, issue_id;
     char event_id[33];
     double timestamp, received;
-    const void *data;            /* stored (compressed) event body, arena-owned */
+    const void *data; /* stored (compressed) event body, arena-owned */
     size_t data_len;
 };
 
@@ -83,17 +83,17 @@ struct store_event_row {
 /* One normalised, grouped event ready to commit. Strings are borrowed for the call. */
 struct store_event_in {
     int64_t project_id;
-    const char *event_id;        /* 32 hex */
+    const char *event_id; /* 32 hex */
     double timestamp, received;
     const char *level, *platform, *environment, *release, *transaction;
-    const char *user_key;        /* distinct-user key or NULL */
-    const char *message;         /* for search, may be NULL */
+    const char *user_key; /* distinct-user key or NULL */
+    const char *message;  /* for search, may be NULL */
     const char *hash, *title, *culprit, *type, *metadata_json;
-    const void *data;            /* compressed normalised event */
+    const void *data; /* compressed normalised event */
     size_t data_len;
     /* results, set by store_ingest_batch */
     int64_t issue_id;
-    bool duplicate;              /* event_id already stored in this project: nothing changed */
+    bool duplicate; /* event_id already stored in this project: nothing changed */
 };
 
 /* Commits all n events in one transaction: for each, finds or creates the issue by
@@ -125,8 +125,7 @@ enum err store_user_by_email(struct store *st, struct arena *a, const char *emai
                              struct store_user *out) WUR;
 enum err store_user_by_id(struct store *st, struct arena *a, int64_t id,
                           struct store_user *out) WUR;
-enum err store_user_set_password(struct store *st, int64_t user_id,
-                                 const char *password_hash) WUR;
+enum err store_user_set_password(struct store *st, int64_t user_id, const char *password_hash) WUR;
 int64_t store_user_count(struct store *st);
 
 /* token_hash: hex SHA-256 of the secret token (the secret itself is never stored).
@@ -145,11 +144,11 @@ enum err store_org_create(struct store *st, int64_t owner_user_id, const char *s
 enum err store_org_by_slug(struct store *st, struct arena *a, const char *slug,
                            struct store_org *out) WUR;
 /* Organizations the user belongs to (all of them for a superuser), by name. */
-enum err store_org_list_for_user(struct store *st, struct arena *a, int64_t user_id,
-                                 bool superuser, struct store_org **rows, size_t *n) WUR;
+enum err store_org_list_for_user(struct store *st, struct arena *a, int64_t user_id, bool superuser,
+                                 struct store_org **rows, size_t *n) WUR;
 /* The user's role in the org ("owner", "manager", "admin", "member"); E_NOTFOUND if none. */
-enum err store_org_member_role(struct store *st, struct arena *a, int64_t org_id,
-                               int64_t user_id, const char **role_out) WUR;
+enum err store_org_member_role(struct store *st, struct arena *a, int64_t org_id, int64_t user_id,
+                               const char **role_out) WUR;
 
 enum err store_team_create(struct store *st, int64_t org_id, const char *slug, const char *name,
                            struct arena *a, struct store_team *out) WUR;
@@ -159,11 +158,11 @@ enum err store_team_list(struct store *st, struct arena *a, int64_t org_id,
                          struct store_team **rows, size_t *n) WUR;
 
 /* Creates the project under the team. E_CONFLICT when the slug is taken in the org. */
-enum err store_project_create(struct store *st, int64_t org_id, int64_t team_id,
-                              const char *slug, const char *name, const char *platform,
-                              struct arena *a, struct store_project *out) WUR;
-enum err store_project_by_slug(struct store *st, struct arena *a, int64_t org_id,
-                               const char *slug, struct store_project *out) WUR;
+enum err store_project_create(struct store *st, int64_t org_id, int64_t team_id, const char *slug,
+                              const char *name, const char *platform, struct arena *a,
+                              struct store_project *out) WUR;
+enum err store_project_by_slug(struct store *st, struct arena *a, int64_t org_id, const char *slug,
+                               struct store_project *out) WUR;
 enum err store_project_by_id(struct store *st, struct arena *a, int64_t id,
                              struct store_project *out) WUR;
 enum err store_project_list(struct store *st, struct arena *a, int64_t org_id,
@@ -180,16 +179,16 @@ enum err store_key_by_public(struct store *st, struct arena *a, const char *publ
 /* ---- issues and events ------------------------------------------------------------------ */
 
 struct store_issue_query {
-    int64_t project_id;       /* 0: any project of org_id */
+    int64_t project_id; /* 0: any project of org_id */
     int64_t org_id;
-    const char *status;       /* NULL: any; else unresolved|resolved|ignored */
-    const char *text;         /* NULL or free text matched (case-insensitive substring)
-                                 against title, culprit and message */
+    const char *status; /* NULL: any; else unresolved|resolved|ignored */
+    const char *text;   /* NULL or free text matched (case-insensitive substring)
+                           against title, culprit and message */
     const char *level, *environment, *release; /* NULL: any */
-    const char *sort;         /* "date" (last_seen desc, default), "new" (first_seen desc),
-                                 "freq" (count desc), "user" (user_count desc) */
-    int limit;                /* 1..100 */
-    int64_t offset;           /* simple offset paging for now */
+    const char *sort; /* "date" (last_seen desc, default), "new" (first_seen desc),
+                         "freq" (count desc), "user" (user_count desc) */
+    int limit;        /* 1..100 */
+    int64_t offset;   /* simple offset paging for now */
 };
 
 enum err store_issue_list(struct store *st, struct arena *a, const struct store_issue_query *q,
@@ -201,9 +200,8 @@ enum err store_issue_set_status(struct store *st, int64_t id, const char *status
 enum err store_issue_delete(struct store *st, int64_t id) WUR;
 
 /* Events of an issue, newest first (received desc, id desc). */
-enum err store_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id,
-                                    int limit, int64_t offset, struct store_event_row **rows,
-                                    size_t *n) WUR;
+enum err store_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id, int limit,
+                                    int64_t offset, struct store_event_row **rows, size_t *n) WUR;
 /* which: "latest" or "oldest". */
 enum err store_event_edge_for_issue(struct store *st, struct arena *a, int64_t issue_id,
                                     const char *which, struct store_event_row *out) WUR;

@@ -123,18 +123,13 @@ static void test_jsonx_parse(void **state)
         const char *in;
         enum err want;
     } cases[] = {
-        {"{\"a\":1}", E_OK},
-        {"{\"a\":1}  \n", E_OK},
-        {"{\"a\":1} x", E_PARSE},
-        {"{\"a\":", E_PARSE},
-        {"", E_PARSE},
-        {"[1,2,3]", E_OK},
+        {"{\"a\":1}", E_OK},  {"{\"a\":1}  \n", E_OK}, {"{\"a\":1} x", E_PARSE},
+        {"{\"a\":", E_PARSE}, {"", E_PARSE},           {"[1,2,3]", E_OK},
     };
     struct arena *a = arena_new(0);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cJSON *j;
-        assert_int_equal(jsonx_parse(a, cases[i].in, strlen(cases[i].in), &j, NULL),
-                         cases[i].want);
+        assert_int_equal(jsonx_parse(a, cases[i].in, strlen(cases[i].in), &j, NULL), cases[i].want);
     }
     /* nesting deeper than the limit is refused */
     char deep[2 * 200 + 1];

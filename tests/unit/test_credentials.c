@@ -39,8 +39,9 @@ static void test_tokens(void **state)
         const char *header;
         const char *token; /* NULL: not a bearer header */
     } cases[] = {
-        {"Bearer abc123", "abc123"},  {"bearer  abc123 ", "abc123"}, {"Token xyz", "xyz"},
-        {"Sentry sentry_key=1", NULL}, {"Bearer ", NULL},           {"Basic dXNlcg==", NULL},
+        {"Bearer abc123", "abc123"}, {"bearer  abc123 ", "abc123"},
+        {"Token xyz", "xyz"},        {"Sentry sentry_key=1", NULL},
+        {"Bearer ", NULL},           {"Basic dXNlcg==", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *tok;

@@ -53,8 +53,7 @@ struct env {
 
 static struct env E;
 
-static void setup_project(struct arena *a, int64_t owner, const char *slug, int64_t *pid,
-                          char *key)
+static void setup_project(struct arena *a, int64_t owner, const char *slug, int64_t *pid, char *key)
 {
     struct store_org org;
     struct store_team team;
@@ -96,8 +95,12 @@ static int env_setup(void **state)
     E.app.writer = writer_start(E.st);
     size_t n;
     const struct route *routes = app_routes(&n);
-    struct http_server_opts o = {.bind = "127.0.0.1", .port = 0, .threads = 2,
-                                 .routes = routes, .nroutes = n, .app = &E.app};
+    struct http_server_opts o = {.bind = "127.0.0.1",
+                                 .port = 0,
+                                 .threads = 2,
+                                 .routes = routes,
+                                 .nroutes = n,
+                                 .app = &E.app};
     assert_int_equal(http_server_start(&o, &E.srv, NULL), E_OK);
     E.port = http_server_port(E.srv);
     assert_true(E.port > 0);
@@ -241,8 +244,8 @@ static void encode_body(struct fixture *f)
     } else if (strcmp(f->encode, "br") == 0) {
         size_t n = BrotliEncoderMaxCompressedSize(b->len) + 64;
         uint8_t *out = malloc(n);
-        assert_true(BrotliEncoderCompress(5, 22, BROTLI_MODE_GENERIC, b->len,
-                                          (const uint8_t *)b->p, &n, out));
+        assert_true(BrotliEncoderCompress(5, 22, BROTLI_MODE_GENERIC, b->len, (const uint8_t *)b->p,
+                                          &n, out));
         buf_reset(b);
         assert_int_equal(buf_append(b, out, n), E_OK);
         free(out);
