@@ -180,8 +180,8 @@ cJSON *api_json_issue(const struct app *app, const struct store_issue *i,
     cJSON_AddNumberToObject(o, "userCount", (double)i->user_count);
     api_add_time(o, "firstSeen", i->first_seen);
     api_add_time(o, "lastSeen", i->last_seen);
-    api_add_str_or_null(o, "platform", project->platform);
-    cJSON_AddStringToObject(o, "logger", "");
+    api_add_str_or_null(o, "platform", i->platform ? i->platform : project->platform);
+    api_add_str_or_null(o, "logger", i->logger);
     cJSON_AddBoolToObject(o, "isPublic", false);
     cJSON_AddBoolToObject(o, "isBookmarked", false);
     cJSON_AddBoolToObject(o, "isSubscribed", false);

@@ -302,8 +302,13 @@ static enum MHD_Result server_begin(struct http_request *req)
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
         if (end != cl && n > req->body.max) {
-            http_respond_detail(req, 413, "request body too large");
-            return server_queue(req);
+            /* Read and drop a moderately oversized body so the client sees the 413; refuse
+             * a huge one at once. */
+            if (n / SERVER_DRAIN_FACTOR > req->body.max) {
+                http_respond_detail(req, 413, "request body too large");
+                return server_queue(req);
+            }
+            atomic_store(&req->state, REQ_TOO_BIG);
         }
     }
     return MHD_YES;

@@ -51,7 +51,8 @@ extern const struct embedded_file snag_migrations_sqlite[];
 #define KEY_COLS "k.id, k.project_id, k.public_key, k.label, k.active, k.created"
 #define ISSUE_COLS                                                                                 \
     "i.id, i.project_id, i.short_num, p.slug, i.hash, i.title, i.culprit, i.type, i.level, "       \
-    "i.status, i.metadata, i.first_seen, i.last_seen, i.times_seen, i.user_count"
+    "i.status, i.metadata, i.first_seen, i.last_seen, i.times_seen, i.user_count, i.platform, "    \
+    "i.logger"
 #define ISSUE_FROM " FROM issues i JOIN projects p ON p.id = i.project_id"
 #define EVENT_COLS "e.id, e.project_id, e.issue_id, e.event_id, e.timestamp, e.received, e.data"
 
@@ -174,8 +175,9 @@ static const char *const sq_sql[SQ__MAX] = {
                        "RETURNING issue_counter",
     [SQ_ING_ISSUE_INSERT] =
         "INSERT INTO issues (project_id, hash, short_num, title, culprit, type, level, "
-        "metadata, first_seen, last_seen) VALUES (?, ?, ?, coalesce(?, ''), coalesce(?, ''), "
-        "coalesce(?, 'error'), coalesce(?, 'error'), coalesce(?, '{}'), ?, ?)",
+        "metadata, first_seen, last_seen, platform, logger) VALUES (?, ?, ?, coalesce(?, ''), "
+        "coalesce(?, ''), coalesce(?, 'error'), coalesce(?, 'error'), coalesce(?, '{}'), ?, ?, "
+        "?, ?)",
     [SQ_ING_EVENT_INSERT] =
         "INSERT INTO events (project_id, issue_id, event_id, timestamp, received, level, "
         "platform, environment, release, transaction_name, user_key, message, data) "
@@ -495,6 +497,8 @@ static void sq_fill_issue(struct sq_row *r, void *out)
     i->last_seen = sq_col_real(r, 12);
     i->count = sq_col_int(r, 13);
     i->user_count = sq_col_int(r, 14);
+    i->platform = sq_col_text(r, 15);
+    i->logger = sq_col_text(r, 16);
 }
 
 static void sq_fill_event(struct sq_row *r, void *out)
@@ -811,6 +815,8 @@ static enum err sq_ing_issue_create(struct sq_conn *c, const struct store_event_
     sq_text(&q, ev->metadata_json);
     sq_real(&q, ev->timestamp);
     sq_real(&q, ev->timestamp);
+    sq_text(&q, ev->platform);
+    sq_text(&q, ev->logger);
     e = sq_run(&q, ei, "insert issue", NULL);
     if (!e)
         *issue_id = sqlite3_last_insert_rowid(c->db);

@@ -66,6 +66,8 @@ struct store_issue {
     const char *hash, *title, *culprit, *type, *level;
     const char *status;        /* unresolved | resolved | ignored */
     const char *metadata_json; /* JSON object text */
+    const char *platform;      /* of the event that created the issue; may be NULL */
+    const char *logger;        /* likewise */
     double first_seen, last_seen;
     int64_t count, user_count;
 };
@@ -85,7 +87,7 @@ struct store_event_in {
     int64_t project_id;
     const char *event_id; /* 32 hex */
     double timestamp, received;
-    const char *level, *platform, *environment, *release, *transaction;
+    const char *level, *platform, *environment, *release, *transaction, *logger;
     const char *user_key; /* distinct-user key or NULL */
     const char *message;  /* for search, may be NULL */
     const char *hash, *title, *culprit, *type, *metadata_json;

@@ -86,6 +86,8 @@ CREATE TABLE issues (
     status TEXT NOT NULL DEFAULT 'unresolved'
         CHECK (status IN ('unresolved', 'resolved', 'ignored')),
     metadata TEXT NOT NULL DEFAULT '{}',
+    platform TEXT,
+    logger TEXT,
     first_seen REAL NOT NULL,
     last_seen REAL NOT NULL,
     times_seen INTEGER NOT NULL DEFAULT 0,
