@@ -178,7 +178,10 @@ cJSON *api_body_object(struct http_request *req)
     cJSON *o = NULL;
     if (b.len == 0) {
         o = cJSON_CreateObject();
-        jsonx_own(http_arena(req), o);
+        if (jsonx_own(http_arena(req), o) != 0) {
+            http_respond_detail(req, 413, "request too large");
+            return NULL;
+        }
         return o;
     }
     enum err e = jsonx_parse(http_arena(req), b.p, b.len, &o, &ei);

@@ -26,10 +26,11 @@ static void jsonx_delete_hook(void *p)
     cJSON_Delete(p);
 }
 
-void jsonx_own(struct arena *a, cJSON *tree)
+int jsonx_own(struct arena *a, cJSON *tree)
 {
     if (a && tree)
-        arena_defer(a, jsonx_delete_hook, tree);
+        return arena_defer(a, jsonx_delete_hook, tree);
+    return 0;
 }
 
 enum err jsonx_parse(struct arena *a, const char *p, size_t len, cJSON **out, struct errinfo *ei)
@@ -54,7 +55,8 @@ enum err jsonx_parse(struct arena *a, const char *p, size_t len, cJSON **out, st
         cJSON_Delete(tree);
         return errinfo_set(ei, E_PARSE, "JSON nested deeper than %d levels", LIMIT_JSON_DEPTH);
     }
-    jsonx_own(a, tree);
+    if (jsonx_own(a, tree) != 0)
+        return errinfo_set(ei, E_TOOBIG, "request too large to parse");
     *out = tree;
     return E_OK;
 }

@@ -17,8 +17,9 @@
 enum err jsonx_parse(struct arena *a, const char *p, size_t len, cJSON **out,
                      struct errinfo *ei) WUR;
 
-/* Ties an existing tree to the arena (deleted on arena_free). */
-void jsonx_own(struct arena *a, cJSON *tree);
+/* Ties an existing tree to the arena (deleted on arena_free). Returns -1 when the arena is
+ * over budget: the tree has then been deleted already. */
+int jsonx_own(struct arena *a, cJSON *tree);
 
 /* Getters: NULL / fallback when the key is absent or of another type. Keys match
  * case-sensitively. */

@@ -13,7 +13,8 @@ void log_set_level(enum log_level level)
     log_min = level;
 }
 
-static void log_vwrite(const char *tag, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vwrite(const char *tag, const char *fmt,
+                                                             va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -377,7 +377,7 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
     *con_cls = NULL;
 }
 
-static void server_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void server_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
