@@ -41,6 +41,10 @@
 #define LIMIT_BREADCRUMBS 200
 #define LIMIT_FRAMES 250
 #define LIMIT_EXCEPTIONS 25
+/* Counts that keep hostile events from making normalisation quadratic. */
+#define LIMIT_TAGS 512
+#define LIMIT_FINGERPRINT_ENTRIES 64
+#define LIMIT_MESSAGE_PLACEHOLDERS 256
 
 /* Timestamps: more than this in the future / past get replaced (protocol.md §7.4). */
 #define LIMIT_FUTURE_SECS 60.0

@@ -24,7 +24,6 @@
 
 #define EV_MAX_DEPTH 1100 /* beyond cJSON's own parse nesting limit */
 /* Fingerprint entries kept: each {{ default }} splices the whole default hash input. */
-#define FINGERPRINT_MAX 64
 
 /* Legacy interface names Relay still accepts, renamed on input. */
 static const char *const ev_aliases[][2] = {
@@ -439,7 +438,7 @@ static enum err ev_norm_fingerprint(struct norm *n)
     cJSON_ArrayForEach(it, fp)
     {
         if ((!cJSON_IsString(it) && !cJSON_IsNumber(it) && !cJSON_IsBool(it)) ||
-            kept >= FINGERPRINT_MAX)
+            kept >= LIMIT_FINGERPRINT_ENTRIES)
             continue;
         kept++;
         const char *s = ev_text(n->a, it);

@@ -13,7 +13,6 @@
 #include "proto/event_int.h"
 
 /* Client tags kept per event; deduplication is quadratic, and no real SDK comes near. */
-#define TAGS_MAX 512
 
 /* Keys the client may not set: the server derives them. */
 static bool tag_reserved(const char *key)
@@ -64,7 +63,7 @@ static enum err tag_client_one(struct norm *n, cJSON *list, const cJSON *k, cons
     const char *value = ev_text(n->a, v);
     if (!key || !value || !tag_len_ok(key, LIMIT_TAG_KEY_CHARS) ||
         !tag_len_ok(value, LIMIT_TAG_VALUE_CHARS) || tag_reserved(key) ||
-        cJSON_GetArraySize(list) >= TAGS_MAX || tag_find(list, key))
+        cJSON_GetArraySize(list) >= LIMIT_TAGS || tag_find(list, key))
         return E_OK;
     if (strcmp(key, "environment") == 0) {
         if (!*env)

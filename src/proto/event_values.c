@@ -13,7 +13,6 @@
 
 /* Placeholders filled per message; the rest stay as written (bounds the work that hostile
  * templates and parameter lists can cause). */
-#define LE_MAX_PLACEHOLDERS 256
 
 /* Removes the elements of arr that are not objects. */
 static void vals_only_objects(cJSON *arr)
@@ -320,7 +319,7 @@ static char *le_format(struct norm *n, const char *tmpl, const cJSON *params)
             used = 2;
             if (buf_append(&b, "%", 1) != E_OK)
                 break;
-        } else if ((p[0] == '%' || p[0] == '{') && filled < LE_MAX_PLACEHOLDERS) {
+        } else if ((p[0] == '%' || p[0] == '{') && filled < LIMIT_MESSAGE_PLACEHOLDERS) {
             used = le_placeholder(n, &b, p, params, &pos);
             filled += used > 0;
         }
