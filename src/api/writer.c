@@ -40,21 +40,44 @@ static size_t writer_take(struct writer *w)
     return n;
 }
 
+static void writer_finish(struct writer *w, size_t i, enum err e)
+{
+    struct writer_job *j = w->jobs[i];
+    j->ev.issue_id = w->batch[i].issue_id;
+    j->ev.duplicate = w->batch[i].duplicate;
+    j->done(j, e ? E_UNAVAILABLE : E_OK);
+}
+
+/* A batch that failed for a reason other than the database being away may hold one event
+ * the database refuses (its project deleted meanwhile, say): commit the events one by one so
+ * that one does not take the others down with it. */
+static void writer_commit_each(struct writer *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct errinfo ei = {{0}};
+        enum err e = store_ingest_batch(w->st, &w->batch[i], 1, &ei);
+        if (e)
+            log_error("ingest: event %s not committed: %s", w->batch[i].event_id,
+                      ei.detail[0] ? ei.detail : err_name(e));
+        writer_finish(w, i, e);
+    }
+}
+
 static void writer_commit(struct writer *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         w->batch[i] = w->jobs[i]->ev;
     struct errinfo ei = {{0}};
     enum err e = store_ingest_batch(w->st, w->batch, n, &ei);
+    if (e && e != E_UNAVAILABLE && n > 1) {
+        writer_commit_each(w, n);
+        return;
+    }
     if (e)
         log_error("ingest: batch of %zu events not committed: %s", n,
                   ei.detail[0] ? ei.detail : err_name(e));
-    for (size_t i = 0; i < n; i++) {
-        struct writer_job *j = w->jobs[i];
-        j->ev.issue_id = w->batch[i].issue_id;
-        j->ev.duplicate = w->batch[i].duplicate;
-        j->done(j, e ? E_UNAVAILABLE : E_OK);
-    }
+    for (size_t i = 0; i < n; i++)
+        writer_finish(w, i, e);
 }
 
 static void *writer_main(void *arg)
