@@ -18,6 +18,19 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
     clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
     ctest --test-dir "$TEST_BUILD" --output-on-failure -j "$(nproc)"
 fi
+# The storage suites again against a throwaway PostgreSQL (scripts/pg.sh), stopped afterwards.
+# One test at a time: test_store_pg stops and restarts that server.
+if { [ "$what" = all ] || [ "$what" = unit ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]; then
+    pg_dir=$(mktemp -d /tmp/snag-pg.XXXXXX) # the postgres user must reach it
+    pg_port=$((20000 + RANDOM % 20000))
+    pg_cleanup() { scripts/pg.sh stop "$pg_dir" || true; rm -rf "$pg_dir"; }
+    trap pg_cleanup EXIT
+    pg_url=$(scripts/pg.sh start "$pg_dir" "$pg_port")
+    SNAG_TEST_DATABASE_URL="$pg_url" SNAG_TEST_PG_DIR="$pg_dir" SNAG_TEST_PG_PORT="$pg_port" \
+        ctest --test-dir "$TEST_BUILD" --output-on-failure -R '^test_store'
+    pg_cleanup
+    trap - EXIT
+fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
     SNAG_BIN="$PWD/$TEST_BUILD/snag" bash tests/e2e/run.sh
 fi

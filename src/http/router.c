@@ -36,7 +36,7 @@ static bool router_next_segment(const char **p, struct slice *seg)
 
 static bool router_match_path(const char *pattern, const char *path, struct route_match *m)
 {
-    struct slice ps, qs;
+    struct slice ps = {0}, qs = {0};
     m->nparams = 0;
     for (;;) {
         bool more_p = router_next_segment(&pattern, &ps);

@@ -90,7 +90,7 @@ enum err store_open(const char *url, struct store **out, struct errinfo *ei)
         return errinfo_set(ei, E_INVALID, "no database URL");
     *out = NULL;
     if (store_has_prefix(url, "postgres://") || store_has_prefix(url, "postgresql://"))
-        return errinfo_set(ei, E_INVALID, "PostgreSQL support is not built yet");
+        return store_pg_open(url, out, ei);
     if (!store_has_prefix(url, "sqlite://"))
         return errinfo_set(ei, E_INVALID,
                            "unsupported DATABASE_URL (use sqlite:///abs/path.db, "

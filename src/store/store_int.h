@@ -83,6 +83,8 @@ struct store {
 /* Backends' constructors, called by store_open() with the part of the URL after the scheme.
  * On success *out is a fully initialised store (ops and fail_after set). */
 enum err store_sqlite_open(const char *path, struct store **out, struct errinfo *ei);
+/* url is the whole postgres:// or postgresql:// URL (a libpq connection URI). */
+enum err store_pg_open(const char *url, struct store **out, struct errinfo *ei);
 
 /* Limits the wrappers enforce (rows per list call). */
 #define STORE_LIST_MAX 1000

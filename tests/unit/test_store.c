@@ -148,7 +148,11 @@ static void test_open_urls(void **state)
     (void)state;
     struct store *s2 = NULL;
     struct errinfo ei = {{0}};
-    assert_int_equal(store_open("postgres://u:p@localhost/db", &s2, &ei), E_INVALID);
+    /* PostgreSQL: a malformed URL is refused, an unreachable server is unavailable */
+    assert_int_equal(store_open("postgres://u:p@localhost/db?no_such_option=1", &s2, &ei),
+                     E_INVALID);
+    assert_int_equal(store_open("postgresql://u:p@127.0.0.1:1/db?sslmode=disable", &s2, &ei),
+                     E_UNAVAILABLE);
     assert_int_equal(store_open("mysql://localhost/db", &s2, &ei), E_INVALID);
     assert_int_equal(store_open("sqlite://", &s2, &ei), E_INVALID);
     assert_null(s2);

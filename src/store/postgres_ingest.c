@@ -1,0 +1,523 @@
+/* postgres_ingest: store_ingest_batch() on PostgreSQL — a whole batch in one transaction on
+ * the writer connection, with a fixed handful of set-based statements whatever the batch
+ * size (each takes the batch as binary arrays and unnest()s them).
+ *
+ * DESIGN
+ * - Steps: (1) claim the event_ids (INSERT … ON CONFLICT DO NOTHING RETURNING): the ones
+ *   returned are new and get their events row id; the others are duplicates, whose issue is
+ *   looked up and which change nothing. Duplicates inside the batch are folded in C first
+ *   (the first occurrence wins). (2) Group the new events by (project_id, hash) and find
+ *   the groups' issues. (3) Only when some group has no issue yet: lock the projects
+ *   involved (SELECT … FOR UPDATE, in id order), look again, take short numbers by bumping
+ *   the projects' counters and insert the missing issues. (4) Lock the batch's issues in id
+ *   order, (5) insert the events, (6) insert the (issue, user) pairs and update each issue
+ *   once: count, first/last seen, user count, newest fields, resolved → unresolved.
+ * - Several nodes on one database: an event_id claimed by a concurrent transaction makes
+ *   the claim wait for its outcome, so an event is stored (and counted) once. Issues of a
+ *   project are only created by a writer holding the project's row lock, and it looks for
+ *   them again after taking it (READ COMMITTED: a new snapshot per statement), so two
+ *   writers never create the same issue nor waste a short number. Counters move inside the
+ *   locked issue rows, so no increment is lost. Locks are taken in one global order —
+ *   event_ids (sorted), projects (sorted), issues (sorted) — so writers do not deadlock
+ *   (a deadlock or serialization error would still only cost a 503 and a retry).
+ * - "Newest" fields come from the group's newest event (latest timestamp, later in the
+ *   batch on a tie) and replace the issue's when that event is at least as new as
+ *   last_seen; a NULL field keeps the issue's value (SQLite applies events one by one, which
+ *   differs only when the newest event lacks a field an older one of the batch had). */
+#include "store/postgres_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the batch -------------------------------------------------------------------------- */
+
+struct pg_group {
+    int64_t project_id;
+    const char *hash;
+    int64_t issue_id;
+    size_t newest; /* event index: latest timestamp, later in the batch on a tie */
+    double min_ts;
+    int64_t count;
+};
+
+struct pg_batch {
+    struct pg_conn *c;
+    struct store_event_in *evs;
+    size_t n;
+    struct arena *a;
+    struct errinfo *ei;
+    size_t *first; /* per event: the first event of the batch with its event_id */
+    size_t *uniq;  /* first events, sorted by (project_id, event_id) */
+    size_t nuniq;
+    int64_t *row_id;  /* per event: its events row id when claimed (stored), else 0 */
+    size_t *group_of; /* per claimed event: index into groups */
+    struct pg_group *groups;
+    size_t ngroups;
+};
+
+/* Sizes here follow the batch, which the ingest writer bounds; the arena is unbounded. */
+static void *pg_ing_calloc(struct pg_batch *b, size_t n, size_t size)
+{
+    void *p = arena_calloc(b->a, n ? n : 1, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+struct pg_key {
+    int64_t project_id;
+    const char *s;
+    size_t idx;
+};
+
+static int pg_key_cmp(const void *x, const void *y)
+{
+    const struct pg_key *k1 = x, *k2 = y;
+    if (k1->project_id != k2->project_id)
+        return k1->project_id < k2->project_id ? -1 : 1;
+    int c = strcmp(k1->s, k2->s);
+    if (c)
+        return c;
+    return k1->idx < k2->idx ? -1 : k1->idx > k2->idx;
+}
+
+/* ---- arrays for one statement ----------------------------------------------------------- */
+
+struct pg_arrays {
+    struct pg_array arr[PG_MAX_PARAMS];
+    int n;
+};
+
+static void pg_arrays_init(struct pg_arrays *x, const unsigned *oids, int n)
+{
+    x->n = n;
+    for (int i = 0; i < n; i++)
+        pg_array_init(&x->arr[i], oids[i]);
+}
+
+static void pg_arrays_free(struct pg_arrays *x)
+{
+    for (int i = 0; i < x->n; i++)
+        pg_array_free(&x->arr[i]);
+}
+
+/* Runs id with the arrays as $1..$n, then frees them; *res as pg_exec(). */
+static enum err pg_arrays_run(struct pg_batch *b, struct pg_arrays *x, enum pg_stmt id,
+                              PGresult **res)
+{
+    struct pg_params p = {.n = 0};
+    enum err e = E_OK;
+    for (int i = 0; i < x->n && !e; i++)
+        e = pg_array_done(&x->arr[i], &p);
+    if (e)
+        errinfo_set(b->ei, e, "batch too large");
+    else
+        e = pg_exec(b->c, id, &p, res, b->ei);
+    pg_arrays_free(x);
+    return e;
+}
+
+/* Result rows (ord, value): ord is the 1-based position in the arrays sent; sel maps it
+ * back to an index. Calls set(b, index, value) for each row whose ord is in range. */
+static void pg_each_ord(struct pg_batch *b, PGresult *res, const size_t *sel, size_t nsel,
+                        void (*set)(struct pg_batch *b, size_t idx, int64_t v))
+{
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t ord = pg_res_int(res, r, 0);
+        if (ord >= 1 && (size_t)ord <= nsel)
+            set(b, sel[ord - 1], pg_res_int(res, r, 1));
+    }
+    PQclear(res);
+}
+
+/* ---- (1) event ids ---------------------------------------------------------------------- */
+
+/* Folds duplicates inside the batch and sorts the first occurrences by key. */
+static void pg_ing_dedupe(struct pg_batch *b)
+{
+    struct pg_key *keys = pg_ing_calloc(b, b->n, sizeof *keys);
+    for (size_t i = 0; i < b->n; i++)
+        keys[i] = (struct pg_key){b->evs[i].project_id, b->evs[i].event_id, i};
+    qsort(keys, b->n, sizeof *keys, pg_key_cmp);
+    b->first = pg_ing_calloc(b, b->n, sizeof *b->first);
+    b->uniq = pg_ing_calloc(b, b->n, sizeof *b->uniq);
+    for (size_t i = 0; i < b->n; i++) {
+        bool same = i > 0 && keys[i].project_id == keys[i - 1].project_id &&
+                    strcmp(keys[i].s, keys[i - 1].s) == 0;
+        if (!same)
+            b->uniq[b->nuniq++] = keys[i].idx;
+        b->first[keys[i].idx] = b->uniq[b->nuniq - 1];
+    }
+}
+
+static void pg_set_row_id(struct pg_batch *b, size_t idx, int64_t v)
+{
+    b->row_id[idx] = v;
+}
+
+static enum err pg_ing_claim(struct pg_batch *b)
+{
+    static const unsigned oids[] = {PG_OID_INT8, PG_OID_TEXT, PG_OID_FLOAT8};
+    struct pg_arrays x;
+    PGresult *res = NULL;
+    pg_arrays_init(&x, oids, 3);
+    for (size_t i = 0; i < b->nuniq; i++) {
+        const struct store_event_in *ev = &b->evs[b->uniq[i]];
+        pg_array_int(&x.arr[0], ev->project_id);
+        pg_array_text(&x.arr[1], ev->event_id);
+        pg_array_real(&x.arr[2], ev->received);
+    }
+    b->row_id = pg_ing_calloc(b, b->n, sizeof *b->row_id);
+    enum err e = pg_arrays_run(b, &x, PG_ING_CLAIM, &res);
+    if (!e)
+        pg_each_ord(b, res, b->uniq, b->nuniq, pg_set_row_id);
+    return e;
+}
+
+static void pg_set_dup_issue(struct pg_batch *b, size_t idx, int64_t v)
+{
+    b->evs[idx].issue_id = v;
+}
+
+/* Events stored before this batch: duplicate, and the issue they went to. */
+static enum err pg_ing_dups(struct pg_batch *b)
+{
+    static const unsigned oids[] = {PG_OID_INT8, PG_OID_TEXT};
+    struct pg_arrays x;
+    PGresult *res = NULL;
+    size_t *sel = pg_ing_calloc(b, b->nuniq, sizeof *sel), nsel = 0;
+    for (size_t i = 0; i < b->nuniq; i++) {
+        if (b->row_id[b->uniq[i]] == 0) {
+            sel[nsel++] = b->uniq[i];
+            b->evs[b->uniq[i]].duplicate = true;
+        }
+    }
+    if (nsel == 0)
+        return E_OK;
+    pg_arrays_init(&x, oids, 2);
+    for (size_t i = 0; i < nsel; i++) {
+        pg_array_int(&x.arr[0], b->evs[sel[i]].project_id);
+        pg_array_text(&x.arr[1], b->evs[sel[i]].event_id);
+    }
+    enum err e = pg_arrays_run(b, &x, PG_ING_DUP_FIND, &res);
+    if (!e)
+        pg_each_ord(b, res, sel, nsel, pg_set_dup_issue);
+    return e;
+}
+
+/* ---- (2) groups and their issues -------------------------------------------------------- */
+
+static void pg_group_add(struct pg_group *g, const struct store_event_in *evs, size_t idx)
+{
+    const struct store_event_in *ev = &evs[idx];
+    if (g->count == 0 || ev->timestamp < g->min_ts)
+        g->min_ts = ev->timestamp;
+    if (g->count == 0 || ev->timestamp >= evs[g->newest].timestamp)
+        g->newest = idx;
+    g->count++;
+}
+
+/* Groups the claimed events by (project_id, hash), sorted. */
+static void pg_ing_group(struct pg_batch *b)
+{
+    struct pg_key *keys = pg_ing_calloc(b, b->n, sizeof *keys);
+    size_t nk = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->row_id[i] && b->first[i] == i)
+            keys[nk++] = (struct pg_key){b->evs[i].project_id, b->evs[i].hash, i};
+    qsort(keys, nk, sizeof *keys, pg_key_cmp); /* batch order inside a group */
+    b->groups = pg_ing_calloc(b, nk, sizeof *b->groups);
+    b->group_of = pg_ing_calloc(b, b->n, sizeof *b->group_of);
+    for (size_t i = 0; i < nk; i++) {
+        bool same = i > 0 && keys[i].project_id == keys[i - 1].project_id &&
+                    strcmp(keys[i].s, keys[i - 1].s) == 0;
+        if (!same)
+            b->groups[b->ngroups++] =
+                (struct pg_group){.project_id = keys[i].project_id, .hash = keys[i].s};
+        b->group_of[keys[i].idx] = b->ngroups - 1;
+        pg_group_add(&b->groups[b->ngroups - 1], b->evs, keys[i].idx);
+    }
+}
+
+static void pg_set_group_issue(struct pg_batch *b, size_t idx, int64_t v)
+{
+    b->groups[idx].issue_id = v;
+}
+
+/* Finds the issues of the groups that have none yet; *missing counts those still without. */
+static enum err pg_ing_issue_find(struct pg_batch *b, size_t *missing)
+{
+    static const unsigned oids[] = {PG_OID_INT8, PG_OID_TEXT};
+    struct pg_arrays x;
+    PGresult *res = NULL;
+    size_t *sel = pg_ing_calloc(b, b->ngroups, sizeof *sel), nsel = 0;
+    *missing = 0;
+    pg_arrays_init(&x, oids, 2);
+    for (size_t g = 0; g < b->ngroups; g++) {
+        if (b->groups[g].issue_id)
+            continue;
+        sel[nsel++] = g;
+        pg_array_int(&x.arr[0], b->groups[g].project_id);
+        pg_array_text(&x.arr[1], b->groups[g].hash);
+    }
+    enum err e = pg_arrays_run(b, &x, PG_ING_ISSUE_FIND, &res);
+    if (e)
+        return e;
+    pg_each_ord(b, res, sel, nsel, pg_set_group_issue);
+    for (size_t i = 0; i < nsel; i++)
+        *missing += b->groups[sel[i]].issue_id == 0;
+    return E_OK;
+}
+
+/* ---- (3) new issues --------------------------------------------------------------------- */
+
+/* The distinct projects of the groups without an issue, in id order (groups are sorted),
+ * with how many issues each needs; returns their number. */
+static size_t pg_ing_new_projects(struct pg_batch *b, int64_t *ids, int64_t *counts)
+{
+    size_t np = 0;
+    for (size_t g = 0; g < b->ngroups; g++) {
+        if (b->groups[g].issue_id)
+            continue;
+        if (np == 0 || ids[np - 1] != b->groups[g].project_id) {
+            ids[np] = b->groups[g].project_id;
+            counts[np++] = 0;
+        }
+        counts[np - 1]++;
+    }
+    return np;
+}
+
+static enum err pg_ing_int_list(struct pg_batch *b, enum pg_stmt id, const int64_t *v,
+                                const int64_t *v2, size_t n, PGresult **res)
+{
+    static const unsigned oids[] = {PG_OID_INT8, PG_OID_INT8};
+    struct pg_arrays x;
+    pg_arrays_init(&x, oids, v2 ? 2 : 1);
+    for (size_t i = 0; i < n; i++) {
+        pg_array_int(&x.arr[0], v[i]);
+        if (v2)
+            pg_array_int(&x.arr[1], v2[i]);
+    }
+    return pg_arrays_run(b, &x, id, res);
+}
+
+/* Locks the projects (in id order); E_NOTFOUND when one does not exist. */
+static enum err pg_ing_lock_projects(struct pg_batch *b, const int64_t *ids, size_t np)
+{
+    PGresult *res = NULL;
+    enum err e = pg_ing_int_list(b, PG_ING_PROJECT_LOCK, ids, NULL, np, &res);
+    if (e)
+        return e;
+    size_t found = (size_t)PQntuples(res);
+    PQclear(res);
+    return found == np ? E_OK : errinfo_set(b->ei, E_NOTFOUND, "project not found");
+}
+
+/* Bumps each project's counter by counts[i]; next[i] gets its first new short number. */
+static enum err pg_ing_counters(struct pg_batch *b, const int64_t *ids, const int64_t *counts,
+                                size_t np, int64_t *next)
+{
+    PGresult *res = NULL;
+    enum err e = pg_ing_int_list(b, PG_ING_COUNTER, ids, counts, np, &res);
+    if (e)
+        return e;
+    for (int r = 0; r < PQntuples(res); r++) {
+        int64_t id = pg_res_int(res, r, 0), counter = pg_res_int(res, r, 1);
+        for (size_t i = 0; i < np; i++)
+            if (ids[i] == id)
+                next[i] = counter - counts[i] + 1;
+    }
+    PQclear(res);
+    return E_OK;
+}
+
+/* Inserts the issues of the groups still without one, numbered from next[] per project. */
+static enum err pg_ing_issue_insert(struct pg_batch *b, const int64_t *ids, int64_t *next,
+                                    size_t np)
+{
+    static const unsigned oids[] = {PG_OID_INT8,   PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT,
+                                    PG_OID_TEXT,   PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+                                    PG_OID_FLOAT8, PG_OID_TEXT, PG_OID_TEXT};
+    struct pg_arrays x;
+    PGresult *res = NULL;
+    size_t *sel = pg_ing_calloc(b, b->ngroups, sizeof *sel), nsel = 0, p = 0;
+    pg_arrays_init(&x, oids, 11);
+    for (size_t g = 0; g < b->ngroups; g++) {
+        const struct pg_group *grp = &b->groups[g];
+        if (grp->issue_id)
+            continue;
+        while (p < np && ids[p] != grp->project_id)
+            p++;
+        const struct store_event_in *ev = &b->evs[grp->newest];
+        sel[nsel++] = g;
+        pg_array_int(&x.arr[0], grp->project_id);
+        pg_array_text(&x.arr[1], grp->hash);
+        pg_array_int(&x.arr[2], p < np ? next[p]++ : 0);
+        pg_array_text(&x.arr[3], ev->title);
+        pg_array_text(&x.arr[4], ev->culprit);
+        pg_array_text(&x.arr[5], ev->type);
+        pg_array_text(&x.arr[6], ev->level);
+        pg_array_text(&x.arr[7], ev->metadata_json);
+        pg_array_real(&x.arr[8], ev->timestamp);
+        pg_array_text(&x.arr[9], ev->platform);
+        pg_array_text(&x.arr[10], ev->logger);
+    }
+    enum err e = pg_arrays_run(b, &x, PG_ING_ISSUE_INSERT, &res);
+    if (!e)
+        pg_each_ord(b, res, sel, nsel, pg_set_group_issue);
+    return e;
+}
+
+/* Creates the missing issues under the projects' row locks (see DESIGN). */
+static enum err pg_ing_issue_create(struct pg_batch *b)
+{
+    int64_t *ids = pg_ing_calloc(b, b->ngroups, sizeof *ids);
+    int64_t *counts = pg_ing_calloc(b, b->ngroups, sizeof *counts);
+    int64_t *next = pg_ing_calloc(b, b->ngroups, sizeof *next);
+    size_t missing = 0, np = pg_ing_new_projects(b, ids, counts);
+    enum err e = pg_ing_lock_projects(b, ids, np);
+    if (!e) /* another node may have created some meanwhile */
+        e = pg_ing_issue_find(b, &missing);
+    if (e || missing == 0)
+        return e;
+    np = pg_ing_new_projects(b, ids, counts);
+    e = pg_ing_counters(b, ids, counts, np, next);
+    return e ? e : pg_ing_issue_insert(b, ids, next, np);
+}
+
+/* ---- (4)–(6) events and aggregates ------------------------------------------------------ */
+
+static enum err pg_ing_issue_lock(struct pg_batch *b)
+{
+    int64_t *ids = pg_ing_calloc(b, b->ngroups, sizeof *ids);
+    PGresult *res = NULL;
+    for (size_t g = 0; g < b->ngroups; g++)
+        ids[g] = b->groups[g].issue_id;
+    enum err e = pg_ing_int_list(b, PG_ING_ISSUE_LOCK, ids, NULL, b->ngroups, &res);
+    PQclear(res);
+    return e;
+}
+
+static void pg_ing_event_row(struct pg_arrays *x, const struct store_event_in *ev, int64_t row_id,
+                             int64_t issue_id)
+{
+    pg_array_int(&x->arr[0], row_id);
+    pg_array_int(&x->arr[1], ev->project_id);
+    pg_array_int(&x->arr[2], issue_id);
+    pg_array_text(&x->arr[3], ev->event_id);
+    pg_array_real(&x->arr[4], ev->timestamp);
+    pg_array_real(&x->arr[5], ev->received);
+    pg_array_text(&x->arr[6], ev->level);
+    pg_array_text(&x->arr[7], ev->platform);
+    pg_array_text(&x->arr[8], ev->environment);
+    pg_array_text(&x->arr[9], ev->release);
+    pg_array_text(&x->arr[10], ev->transaction);
+    pg_array_text(&x->arr[11], ev->user_key);
+    pg_array_text(&x->arr[12], ev->message);
+    pg_array_bytes(&x->arr[13], ev->data_len ? ev->data : NULL, ev->data_len);
+}
+
+static enum err pg_ing_events(struct pg_batch *b)
+{
+    static const unsigned oids[] = {PG_OID_INT8,   PG_OID_INT8,   PG_OID_INT8, PG_OID_TEXT,
+                                    PG_OID_FLOAT8, PG_OID_FLOAT8, PG_OID_TEXT, PG_OID_TEXT,
+                                    PG_OID_TEXT,   PG_OID_TEXT,   PG_OID_TEXT, PG_OID_TEXT,
+                                    PG_OID_TEXT,   PG_OID_BYTEA};
+    struct pg_arrays x;
+    pg_arrays_init(&x, oids, 14);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->row_id[i] && b->first[i] == i)
+            pg_ing_event_row(&x, &b->evs[i], b->row_id[i], b->groups[b->group_of[i]].issue_id);
+    return pg_arrays_run(b, &x, PG_ING_EVENT_INSERT, NULL);
+}
+
+static enum err pg_ing_issue_update(struct pg_batch *b)
+{
+    static const unsigned oids[] = {PG_OID_INT8, PG_OID_INT8, PG_OID_FLOAT8, PG_OID_FLOAT8,
+                                    PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,   PG_OID_TEXT,
+                                    PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT};
+    struct pg_arrays x;
+    pg_arrays_init(&x, oids, 11);
+    for (size_t g = 0; g < b->ngroups; g++) {
+        const struct pg_group *grp = &b->groups[g];
+        const struct store_event_in *ev = &b->evs[grp->newest];
+        pg_array_int(&x.arr[0], grp->issue_id);
+        pg_array_int(&x.arr[1], grp->count);
+        pg_array_real(&x.arr[2], grp->min_ts);
+        pg_array_real(&x.arr[3], ev->timestamp);
+        pg_array_text(&x.arr[4], ev->level);
+        pg_array_text(&x.arr[5], ev->title);
+        pg_array_text(&x.arr[6], ev->culprit);
+        pg_array_text(&x.arr[7], ev->type);
+        pg_array_text(&x.arr[8], ev->metadata_json);
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const char *user = b->evs[i].user_key;
+        if (!b->row_id[i] || b->first[i] != i || !user || !*user)
+            continue;
+        pg_array_int(&x.arr[9], b->groups[b->group_of[i]].issue_id);
+        pg_array_text(&x.arr[10], user);
+    }
+    return pg_arrays_run(b, &x, PG_ING_ISSUE_UPDATE, NULL);
+}
+
+/* Copies the outcome into the events: stored ones get their group's issue, later copies
+ * inside the batch are duplicates of the first (which comes earlier, so is done already). */
+static void pg_ing_results(struct pg_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct store_event_in *ev = &b->evs[i];
+        if (b->first[i] != i) {
+            ev->duplicate = true;
+            ev->issue_id = b->evs[b->first[i]].issue_id;
+        } else if (b->row_id[i]) {
+            ev->issue_id = b->groups[b->group_of[i]].issue_id;
+        }
+    }
+}
+
+static enum err pg_ing_steps(struct pg_batch *b)
+{
+    size_t missing = 0;
+    pg_ing_dedupe(b);
+    enum err e = pg_ing_claim(b);
+    if (!e)
+        e = pg_ing_dups(b);
+    if (e)
+        return e;
+    pg_ing_group(b);
+    if (b->ngroups == 0)
+        goto out; /* nothing new */
+    e = pg_ing_issue_find(b, &missing);
+    if (!e && missing)
+        e = pg_ing_issue_create(b);
+    if (!e)
+        e = pg_ing_issue_lock(b);
+    if (!e)
+        e = pg_ing_events(b);
+    if (!e)
+        e = pg_ing_issue_update(b);
+out:
+    if (!e)
+        pg_ing_results(b);
+    return e;
+}
+
+enum err pg_ingest_batch(struct store *st, struct store_event_in *evs, size_t n, struct errinfo *ei)
+{
+    struct pg_store *s = pg_of(st);
+    struct pg_batch b = {.c = &s->writer, .evs = evs, .n = n, .ei = ei};
+    pthread_mutex_lock(&s->writer_mu);
+    enum err e = pg_conn_ready(s, &s->writer, ei);
+    if (e)
+        goto out;
+    b.a = arena_new(0);
+    e = pg_begin(b.c, ei);
+    if (!e)
+        e = pg_finish(b.c, pg_ing_steps(&b), ei);
+    arena_free(b.a);
+out:
+    pthread_mutex_unlock(&s->writer_mu);
+    return e;
+}

@@ -1,0 +1,251 @@
+/* postgres_int: what the files of the PostgreSQL backend share — the handle and its
+ * connections (postgres.c), the fixed SQL texts (postgres_sql.c), parameter and row helpers
+ * (postgres_rows.c) and the store operations the other files implement (postgres_ingest.c,
+ * postgres_accounts.c, postgres_issues.c). postgres.c has the DESIGN paragraph. */
+#ifndef SNAG_STORE_POSTGRES_INT_H
+#define SNAG_STORE_POSTGRES_INT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "core/buf.h"
+#include "store/store_int.h"
+
+#define PG_POOL_SIZE 4
+#define PG_MAX_PARAMS 16
+#define PG_TOKEN_TOUCH_SECS 60.0 /* last_used is refreshed at most this often */
+
+/* Every fixed statement; prepared once per connection on first use, named "s<id>". */
+enum pg_stmt {
+    PG_PING,
+    PG_MIG_LOCK,
+    PG_MIG_VERSION,
+    PG_MIG_RECORD,
+    PG_USER_INSERT,
+    PG_USER_BY_EMAIL,
+    PG_USER_BY_ID,
+    PG_USER_SET_PASSWORD,
+    PG_USER_COUNT,
+    PG_TOKEN_INSERT,
+    PG_TOKEN_LOOKUP,
+    PG_TOKEN_TOUCH,
+    PG_ORG_INSERT,
+    PG_ORG_BY_SLUG,
+    PG_ORG_LIST_ALL,
+    PG_ORG_LIST_USER,
+    PG_MEMBER_ROLE,
+    PG_TEAM_INSERT,
+    PG_TEAM_BY_SLUG,
+    PG_TEAM_LIST,
+    PG_PROJECT_INSERT,
+    PG_PROJECT_BY_SLUG,
+    PG_PROJECT_BY_ID,
+    PG_PROJECT_LIST,
+    PG_KEY_INSERT,
+    PG_KEY_LIST,
+    PG_KEY_BY_PUBLIC,
+    PG_ISSUE_BY_ID,
+    PG_ISSUE_SET_STATUS,
+    PG_ISSUE_DELETE,
+    PG_EVENT_LIST,
+    PG_EVENT_LATEST,
+    PG_EVENT_OLDEST,
+    PG_EVENT_BY_ID,
+    PG_EVENT_COUNT,
+    PG_EVENT_COUNT_ALL,
+    PG_ING_CLAIM,
+    PG_ING_DUP_FIND,
+    PG_ING_ISSUE_FIND,
+    PG_ING_PROJECT_LOCK,
+    PG_ING_COUNTER,
+    PG_ING_ISSUE_INSERT,
+    PG_ING_ISSUE_LOCK,
+    PG_ING_EVENT_INSERT,
+    PG_ING_ISSUE_UPDATE,
+    PG__MAX
+};
+
+extern const char *const pg_sql[PG__MAX];
+
+/* ---- connections (postgres.c) ----------------------------------------------------------- */
+
+struct pg_conn {
+    PGconn *db;             /* NULL until first used */
+    bool prepared[PG__MAX]; /* statements prepared on this session */
+    bool in_use;            /* handed out by pg_acquire() */
+    bool broken;            /* lost, or left mid-transaction: reset before the next use */
+};
+
+struct pg_store {
+    struct store base;
+    char *url;
+    struct pg_conn writer; /* store_ingest_batch() and store_migrate() */
+    pthread_mutex_t writer_mu;
+    struct pg_conn pool[PG_POOL_SIZE];
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+};
+
+static inline struct pg_store *pg_of(struct store *st)
+{
+    return (struct pg_store *)st;
+}
+
+/* A pool connection, connected (or reconnected) and ready; E_UNAVAILABLE when the server
+ * cannot be reached (the connection is then back in the pool). */
+enum err pg_acquire(struct pg_store *s, struct pg_conn **out, struct errinfo *ei);
+void pg_release(struct pg_store *s, struct pg_conn *c);
+/* Connects c if it never was, resets it if it broke. */
+enum err pg_conn_ready(struct pg_store *s, struct pg_conn *c, struct errinfo *ei);
+
+/* ---- parameters and execution (postgres_rows.c, postgres.c) ------------------------------ */
+
+/* Parameters of one statement: text values, or binary ones (bytea, arrays). Values are
+ * borrowed until the statement ran; numbers are formatted into num[]. */
+struct pg_params {
+    int n;
+    const char *v[PG_MAX_PARAMS];
+    int len[PG_MAX_PARAMS];
+    int fmt[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][32];
+};
+
+void pg_p_int(struct pg_params *p, int64_t v);
+void pg_p_real(struct pg_params *p, double v);
+void pg_p_text(struct pg_params *p, const char *v); /* NULL binds SQL NULL */
+void pg_p_bool(struct pg_params *p, bool v);
+void pg_p_bin(struct pg_params *p, const void *v, size_t n); /* binary format */
+
+/* Runs statement id on c. On success *res (if res is not NULL) holds the result, which the
+ * caller PQclear()s. Errors: E_CONFLICT (unique violation), E_NOTFOUND (foreign key),
+ * E_UNAVAILABLE (connection lost — c is then marked broken —, server shutting down,
+ * deadlock, serialization failure, lock or statement timeout), E_DB. */
+enum err pg_exec(struct pg_conn *c, enum pg_stmt id, const struct pg_params *p, PGresult **res,
+                 struct errinfo *ei);
+/* The same for SQL text built per call (never from values: those go in p). p may be NULL. */
+enum err pg_exec_sql(struct pg_conn *c, const char *sql, const struct pg_params *p, PGresult **res,
+                     struct errinfo *ei);
+/* A read-only statement on a pool connection; retried once on a fresh connection when the
+ * one it got turns out dead (the server restarted while it sat idle in the pool). */
+enum err pg_read(struct pg_store *s, enum pg_stmt id, const struct pg_params *p, PGresult **res);
+
+enum err pg_begin(struct pg_conn *c, struct errinfo *ei);
+/* Commits when e is E_OK (a commit failure becomes the result), else rolls back. */
+enum err pg_finish(struct pg_conn *c, enum err e, struct errinfo *ei);
+
+/* ---- rows into the caller's arena (postgres_rows.c) -------------------------------------- */
+
+struct pg_row {
+    const PGresult *res;
+    int row;
+    struct arena *a;
+    bool oom; /* the arena ran out of budget */
+};
+
+typedef void (*pg_fill_fn)(struct pg_row *r, void *out);
+
+const char *pg_col_text(struct pg_row *r, int col); /* NULL stays NULL */
+int64_t pg_col_int(struct pg_row *r, int col);
+double pg_col_real(struct pg_row *r, int col);
+bool pg_col_bool(struct pg_row *r, int col);
+/* A bytea column (text format) decoded into the arena; NULL and empty give NULL, 0. */
+const void *pg_col_bytea(struct pg_row *r, int col, size_t *len);
+int64_t pg_res_int(const PGresult *res, int row, int col);
+/* Rows changed by an INSERT/UPDATE/DELETE. */
+int64_t pg_res_changes(const PGresult *res);
+
+/* The first row into out (E_NOTFOUND when there is none); res is cleared. */
+enum err pg_one(PGresult *res, struct arena *a, pg_fill_fn fill, void *out);
+/* All rows into an arena array of elsize-byte structs; res is cleared. */
+enum err pg_list(PGresult *res, struct arena *a, pg_fill_fn fill, size_t elsize, void **rows,
+                 size_t *n);
+/* pg_read() then pg_one() / pg_list(). */
+enum err pg_get(struct pg_store *s, enum pg_stmt id, const struct pg_params *p, struct arena *a,
+                pg_fill_fn fill, void *out);
+enum err pg_get_list(struct pg_store *s, enum pg_stmt id, const struct pg_params *p,
+                     struct arena *a, pg_fill_fn fill, size_t elsize, void **rows, size_t *n);
+
+/* Binary-format one-dimensional arrays for unnest() parameters (int8[], float8[], text[],
+ * bytea[]), in the wire format. Appends never fail on the spot: the first error (E_TOOBIG)
+ * sticks and pg_array_done() returns it. */
+struct pg_array {
+    struct buf b;
+    size_t count_at; /* offset of the element count in b */
+    int32_t count;
+    bool has_null;
+    enum err err;
+};
+
+void pg_array_init(struct pg_array *arr, unsigned elem_oid);
+void pg_array_free(struct pg_array *arr);
+void pg_array_int(struct pg_array *arr, int64_t v);
+void pg_array_real(struct pg_array *arr, double v);
+void pg_array_bytes(struct pg_array *arr, const void *v, size_t n); /* NULL: SQL NULL */
+void pg_array_text(struct pg_array *arr, const char *v);            /* NULL: SQL NULL */
+/* Patches the header and adds the array to p as a binary parameter (borrowed until the
+ * statement ran). Returns the first append error. */
+enum err pg_array_done(struct pg_array *arr, struct pg_params *p) WUR;
+
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8 20
+#define PG_OID_TEXT 25
+#define PG_OID_FLOAT8 701
+
+/* ---- operations implemented by the other files ------------------------------------------ */
+
+enum err pg_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
+                         struct errinfo *ei);
+
+enum err pg_user_create(struct store *st, const char *email, const char *password_hash,
+                        bool is_superuser, int64_t *id_out, struct errinfo *ei);
+enum err pg_user_by_email(struct store *st, struct arena *a, const char *email,
+                          struct store_user *out);
+enum err pg_user_by_id(struct store *st, struct arena *a, int64_t id, struct store_user *out);
+enum err pg_user_set_password(struct store *st, int64_t user_id, const char *password_hash);
+int64_t pg_user_count(struct store *st);
+enum err pg_token_create(struct store *st, int64_t user_id, const char *token_hash,
+                         const char *label, const char *scopes, int64_t *id_out);
+enum err pg_token_lookup(struct store *st, struct arena *a, const char *token_hash,
+                         struct store_user *user_out, const char **scopes_out);
+enum err pg_org_create(struct store *st, int64_t owner_user_id, const char *slug, const char *name,
+                       struct arena *a, struct store_org *out);
+enum err pg_org_by_slug(struct store *st, struct arena *a, const char *slug, struct store_org *out);
+enum err pg_org_list_for_user(struct store *st, struct arena *a, int64_t user_id, bool superuser,
+                              struct store_org **rows, size_t *n);
+enum err pg_org_member_role(struct store *st, struct arena *a, int64_t org_id, int64_t user_id,
+                            const char **role_out);
+enum err pg_team_create(struct store *st, int64_t org_id, const char *slug, const char *name,
+                        struct arena *a, struct store_team *out);
+enum err pg_team_by_slug(struct store *st, struct arena *a, int64_t org_id, const char *slug,
+                         struct store_team *out);
+enum err pg_team_list(struct store *st, struct arena *a, int64_t org_id, struct store_team **rows,
+                      size_t *n);
+enum err pg_project_create(struct store *st, int64_t org_id, int64_t team_id, const char *slug,
+                           const char *name, const char *platform, struct arena *a,
+                           struct store_project *out);
+enum err pg_project_by_slug(struct store *st, struct arena *a, int64_t org_id, const char *slug,
+                            struct store_project *out);
+enum err pg_project_by_id(struct store *st, struct arena *a, int64_t id, struct store_project *out);
+enum err pg_project_list(struct store *st, struct arena *a, int64_t org_id,
+                         struct store_project **rows, size_t *n);
+enum err pg_key_create(struct store *st, int64_t project_id, const char *public_key,
+                       const char *label, struct arena *a, struct store_key *out);
+enum err pg_key_list(struct store *st, struct arena *a, int64_t project_id, struct store_key **rows,
+                     size_t *n);
+enum err pg_key_by_public(struct store *st, struct arena *a, const char *public_key,
+                          struct store_key *out);
+
+enum err pg_issue_list(struct store *st, struct arena *a, const struct store_issue_query *q,
+                       struct store_issue **rows, size_t *n);
+enum err pg_issue_by_id(struct store *st, struct arena *a, int64_t id, struct store_issue *out);
+enum err pg_issue_set_status(struct store *st, int64_t id, const char *status);
+enum err pg_issue_delete(struct store *st, int64_t id);
+enum err pg_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id, int limit,
+                                 int64_t offset, struct store_event_row **rows, size_t *n);
+enum err pg_event_edge_for_issue(struct store *st, struct arena *a, int64_t issue_id, bool latest,
+                                 struct store_event_row *out);
+enum err pg_event_by_id(struct store *st, struct arena *a, int64_t project_id, const char *event_id,
+                        struct store_event_row *out);
+int64_t pg_event_count(struct store *st, int64_t project_id);
+
+#endif

@@ -1,0 +1,248 @@
+/* PostgreSQL-only storage tests, through store.h: two processes ingesting the same new groups
+ * at once on one database, and riding out a database restart. Skipped unless
+ * SNAG_TEST_DATABASE_URL is a postgres:// URL; the restart test also needs the server that
+ * scripts/pg.sh started (SNAG_TEST_PG_DIR, SNAG_TEST_PG_PORT), which it stops and starts
+ * again — so run it alone against its own server (scripts/test.sh does). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "store/store.h"
+
+static const char *db_url;
+static char run_tag[32];
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+static struct store *open_store(void)
+{
+    struct store *st = NULL;
+    struct errinfo ei = {{0}};
+    if (store_open(db_url, &st, &ei) || store_migrate(st, &ei)) {
+        fprintf(stderr, "store: %s\n", ei.detail);
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* A fresh user, org, team and project named after name; returns the project id. */
+static int64_t make_project(struct store *st, struct arena *a, const char *name)
+{
+    struct errinfo ei = {{0}};
+    struct store_org o;
+    struct store_team t;
+    struct store_project p;
+    int64_t uid = 0;
+    const char *tag = arena_printf(a, "%s-%s", name, run_tag);
+    assert_int_equal(
+        store_user_create(st, arena_printf(a, "%s@example.com", tag), "h", false, &uid, &ei), E_OK);
+    assert_int_equal(store_org_create(st, uid, tag, name, a, &o), E_OK);
+    assert_int_equal(store_team_create(st, o.id, "team", "Team", a, &t), E_OK);
+    assert_int_equal(store_project_create(st, o.id, t.id, name, name, NULL, a, &p), E_OK);
+    return p.id;
+}
+
+static struct store_event_in make_event(struct arena *a, int64_t project, const char *event_id,
+                                        const char *hash, double ts, const char *user)
+{
+    return (struct store_event_in){
+        .project_id = project,
+        .event_id = arena_strdup(a, event_id),
+        .timestamp = ts,
+        .received = ts,
+        .level = "error",
+        .user_key = user,
+        .hash = hash,
+        .title = arena_printf(a, "Error %s", hash),
+        .culprit = "app",
+        .type = "error",
+        .metadata_json = "{}",
+        .data = "payload",
+        .data_len = 7,
+    };
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(run_tag, sizeof run_tag, "%lx%x", (unsigned long)time(NULL), (unsigned)getpid());
+    db_url = getenv("SNAG_TEST_DATABASE_URL");
+    if (db_url && strncmp(db_url, "postgres", 8) != 0)
+        db_url = NULL;
+    if (db_url && !*db_url)
+        db_url = NULL;
+    return 0;
+}
+
+/* ---- two processes, same new groups ----------------------------------------------------- */
+
+enum { GROUPS = 12, ROUNDS = 15, PER = 40, SHARED = 4 };
+
+/* Each batch: PER own events over all groups (in an order that differs per writer, so
+ * their locks would cross if the backend did not order them) plus SHARED event ids that
+ * both writers send, of which only one copy may count. Users depend on i only: every
+ * group sees u0, u1 and u2. */
+static int writer_main(int64_t project, int who, int start_fd)
+{
+    char c;
+    struct store *st = open_store();
+    if (!st || read(start_fd, &c, 1) < 0)
+        return 2;
+    int rc = 0;
+    for (int r = 0; r < ROUNDS && !rc; r++) {
+        struct arena *a = arena_new(0);
+        struct store_event_in evs[PER + SHARED];
+        for (int i = 0; i < PER + SHARED; i++) {
+            int g = who ? (GROUPS - 1 - i % GROUPS) : i % GROUPS;
+            char eid[33];
+            if (i < PER)
+                snprintf(eid, sizeof eid, "%08x%08x%016x", (unsigned)who + 1, (unsigned)r,
+                         (unsigned)i);
+            else
+                snprintf(eid, sizeof eid, "ffffffff%08x%016x", (unsigned)r, (unsigned)i);
+            evs[i] = make_event(a, project, eid, arena_printf(a, "g%d", g), 1000.0 + r,
+                                arena_printf(a, "u%d", i / GROUPS % 3));
+        }
+        struct errinfo ei = {{0}};
+        enum err e = store_ingest_batch(st, evs, PER + SHARED, &ei);
+        if (e) {
+            fprintf(stderr, "writer %d round %d: %s: %s\n", who, r, err_name(e), ei.detail);
+            rc = 1;
+        }
+        arena_free(a);
+    }
+    store_close(st);
+    return rc;
+}
+
+static void check_groups(struct store *st, struct arena *a, int64_t project)
+{
+    struct store_issue_query q = {.project_id = project, .limit = 100};
+    struct store_issue *rows;
+    size_t n;
+    assert_int_equal(store_issue_list(st, a, &q, &rows, &n), E_OK);
+    assert_int_equal(n, GROUPS);
+    bool seen[GROUPS + 1] = {false};
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(rows[i].short_num >= 1 && rows[i].short_num <= GROUPS);
+        assert_false(seen[rows[i].short_num]); /* no gaps, no duplicates */
+        seen[rows[i].short_num] = true;
+        assert_int_equal(rows[i].user_count, 3); /* u0, u1, u2 in every group */
+        total += rows[i].count;
+    }
+    int64_t expected = 2 * ROUNDS * PER + ROUNDS * SHARED;
+    assert_int_equal(total, expected);
+    assert_int_equal(store_event_count(st, project), expected);
+}
+
+static void test_two_processes_same_new_groups(void **state)
+{
+    (void)state;
+    if (!db_url)
+        skip();
+    struct store *st = open_store();
+    assert_non_null(st);
+    struct arena *a = arena_new(0);
+    int64_t project = make_project(st, a, "twoproc");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid[2];
+    for (int w = 0; w < 2; w++) {
+        pid[w] = fork();
+        assert_true(pid[w] >= 0);
+        if (pid[w] == 0) { /* never touch the parent's connections: _exit, no cleanup */
+            close(fds[1]);
+            _exit(writer_main(project, w, fds[0]));
+        }
+    }
+    close(fds[0]);
+    close(fds[1]); /* both writers start now */
+    for (int w = 0; w < 2; w++) {
+        int status = 0;
+        assert_int_equal(waitpid(pid[w], &status, 0), pid[w]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    check_groups(st, a, project);
+    arena_free(a);
+    store_close(st);
+}
+
+/* ---- connection loss -------------------------------------------------------------------- */
+
+static int pg_script(const char *cmd, const char *dir, const char *port)
+{
+    const char *src = getenv("SNAG_SOURCE_DIR");
+    char line[1024];
+    snprintf(line, sizeof line, "'%s/scripts/pg.sh' %s '%s' %s >/dev/null", src ? src : ".", cmd,
+             dir, port ? port : "");
+    return system(line);
+}
+
+static void test_connection_loss_and_recovery(void **state)
+{
+    (void)state;
+    const char *dir = getenv("SNAG_TEST_PG_DIR"), *port = getenv("SNAG_TEST_PG_PORT");
+    if (!db_url || !dir || !*dir || !port || !*port)
+        skip();
+    struct store *st = open_store();
+    assert_non_null(st);
+    struct arena *a = arena_new(0);
+    struct errinfo ei = {{0}};
+    int64_t project = make_project(st, a, "restart");
+    struct store_event_in ev =
+        make_event(a, project, "0000000000000000000000000000aaaa", "r", 1000.0, "u1");
+    assert_int_equal(store_ingest_batch(st, &ev, 1, &ei), E_OK);
+    int64_t issue = ev.issue_id;
+
+    assert_int_equal(pg_script("stop", dir, NULL), 0);
+    struct store_event_in down =
+        make_event(a, project, "0000000000000000000000000000bbbb", "r", 1100.0, "u2");
+    struct store_issue i;
+    for (int round = 0; round < 2; round++) { /* lost connections, then refused reconnects */
+        assert_int_equal(store_ping(st), E_UNAVAILABLE);
+        assert_int_equal(store_ingest_batch(st, &down, 1, &ei), E_UNAVAILABLE);
+        assert_int_equal(store_issue_by_id(st, a, issue, &i), E_UNAVAILABLE);
+        assert_int_equal(store_user_count(st), -1);
+    }
+
+    assert_int_equal(pg_script("start", dir, port), 0);
+    enum err e = E_UNAVAILABLE;
+    for (int tries = 0; tries < 100 && e; tries++) {
+        e = store_ping(st);
+        if (e)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(e, E_OK);
+    /* the same store handle works again: reads, and the ingest writer's connection */
+    assert_int_equal(store_issue_by_id(st, a, issue, &i), E_OK);
+    assert_int_equal(i.count, 1);
+    assert_int_equal(store_ingest_batch(st, &down, 1, &ei), E_OK);
+    assert_false(down.duplicate);
+    assert_int_equal(store_issue_by_id(st, a, issue, &i), E_OK);
+    assert_int_equal(i.count, 2);
+    assert_int_equal(i.user_count, 2);
+    assert_int_equal(store_event_count(st, project), 2);
+    arena_free(a);
+    store_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_processes_same_new_groups),
+        cmocka_unit_test(test_connection_loss_and_recovery),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
