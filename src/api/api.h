@@ -34,6 +34,18 @@ bool api_load_project(struct http_request *req, struct app *app, const struct ap
 bool api_load_issue(struct http_request *req, struct app *app, const struct api_principal *p,
                     const char *issue_id, struct store_issue *issue);
 
+/* The common openings of a handler: authenticate, then load the {org}, {org}/{project} or
+ * {issue_id} of the path the caller may see. Each answers (401/404/…) and returns false when
+ * the handler should stop. */
+bool api_org_request(struct http_request *req, struct app *app, struct api_principal *p,
+                     struct store_org *org, const char **role);
+bool api_project_request(struct http_request *req, struct app *app, struct api_principal *p,
+                         struct store_org *org, struct store_project *project);
+bool api_issue_request(struct http_request *req, struct app *app, struct api_principal *p,
+                       struct store_issue *issue);
+/* Answers with o and deletes it. */
+void api_respond_take(struct http_request *req, int status, cJSON *o);
+
 /* Parses the JSON body as an object (400 with detail otherwise); tree owned by the arena. */
 cJSON *api_body_object(struct http_request *req);
 /* Answers with a database error (503 when unavailable, 500 otherwise). */

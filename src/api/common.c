@@ -336,3 +336,31 @@ void api_link_header(struct http_request *req, const struct app *app, int64_t of
     if (link)
         http_add_header(req, "Link", link);
 }
+
+bool api_org_request(struct http_request *req, struct app *app, struct api_principal *p,
+                     struct store_org *org, const char **role)
+{
+    return api_authenticate(req, app, p) &&
+           api_load_org(req, app, p, http_param(req, "org"), org, role);
+}
+
+bool api_project_request(struct http_request *req, struct app *app, struct api_principal *p,
+                         struct store_org *org, struct store_project *project)
+{
+    return api_authenticate(req, app, p) &&
+           api_load_project(req, app, p, http_param(req, "org"), http_param(req, "project"), org,
+                            project);
+}
+
+bool api_issue_request(struct http_request *req, struct app *app, struct api_principal *p,
+                       struct store_issue *issue)
+{
+    return api_authenticate(req, app, p) &&
+           api_load_issue(req, app, p, http_param(req, "issue_id"), issue);
+}
+
+void api_respond_take(struct http_request *req, int status, cJSON *o)
+{
+    http_respond_json(req, status, o);
+    cJSON_Delete(o);
+}

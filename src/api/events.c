@@ -21,8 +21,7 @@ enum handler_result h_issue_events(struct http_request *req, void *app)
     struct app *ap = app;
     struct api_principal p;
     struct store_issue issue;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_issue(req, app, &p, http_param(req, "issue_id"), &issue))
+    if (!api_issue_request(req, app, &p, &issue))
         return HANDLER_DONE;
     int limit = api_limit(req, 50, 100);
     int64_t offset = api_cursor_offset(req);
@@ -53,8 +52,7 @@ static enum handler_result events_edge(struct http_request *req, void *app, cons
 {
     struct api_principal p;
     struct store_issue issue;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_issue(req, app, &p, http_param(req, "issue_id"), &issue))
+    if (!api_issue_request(req, app, &p, &issue))
         return HANDLER_DONE;
     struct store_event_row row;
     enum err e =
@@ -83,9 +81,7 @@ enum handler_result h_project_event(struct http_request *req, void *app)
     struct api_principal p;
     struct store_org org;
     struct store_project proj;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_project(req, app, &p, http_param(req, "org"), http_param(req, "project"), &org,
-                          &proj))
+    if (!api_project_request(req, app, &p, &org, &proj))
         return HANDLER_DONE;
     const char *id = http_param(req, "event_id");
     char norm[33];

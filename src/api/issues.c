@@ -125,10 +125,7 @@ enum handler_result h_issue_list_project(struct http_request *req, void *app)
     struct store_org org;
     struct store_project proj;
     struct store_issue_query q;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_project(req, app, &p, http_param(req, "org"), http_param(req, "project"), &org,
-                          &proj) ||
-        !issues_build_query(req, &q))
+    if (!api_project_request(req, app, &p, &org, &proj) || !issues_build_query(req, &q))
         return HANDLER_DONE;
     q.project_id = proj.id;
     q.org_id = org.id;
@@ -141,9 +138,7 @@ enum handler_result h_issue_list_org(struct http_request *req, void *app)
     struct api_principal p;
     struct store_org org;
     struct store_issue_query q;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_org(req, app, &p, http_param(req, "org"), &org, NULL) ||
-        !issues_build_query(req, &q))
+    if (!api_org_request(req, app, &p, &org, NULL) || !issues_build_query(req, &q))
         return HANDLER_DONE;
     q.org_id = org.id;
     const char *project = http_query(req, "project");
@@ -171,17 +166,14 @@ static void issues_respond_one(struct http_request *req, struct app *ap,
         api_respond_store_err(req, e);
         return;
     }
-    cJSON *o = api_json_issue(ap, issue, &proj);
-    http_respond_json(req, 200, o);
-    cJSON_Delete(o);
+    api_respond_take(req, 200, api_json_issue(ap, issue, &proj));
 }
 
 enum handler_result h_issue_detail(struct http_request *req, void *app)
 {
     struct api_principal p;
     struct store_issue issue;
-    if (api_authenticate(req, app, &p) &&
-        api_load_issue(req, app, &p, http_param(req, "issue_id"), &issue))
+    if (api_issue_request(req, app, &p, &issue))
         issues_respond_one(req, app, &issue);
     return HANDLER_DONE;
 }

@@ -50,9 +50,7 @@ enum handler_result h_org_create(struct http_request *req, void *app)
         api_respond_store_err(req, e);
         return HANDLER_DONE;
     }
-    cJSON *o = api_json_org(&org);
-    http_respond_json(req, 201, o);
-    cJSON_Delete(o);
+    api_respond_take(req, 201, api_json_org(&org));
     return HANDLER_DONE;
 }
 
@@ -61,8 +59,7 @@ enum handler_result h_org_detail(struct http_request *req, void *app)
     struct api_principal p;
     struct store_org org;
     const char *role;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_org(req, app, &p, http_param(req, "org"), &org, &role))
+    if (!api_org_request(req, app, &p, &org, &role))
         return HANDLER_DONE;
     cJSON *o = api_json_org(&org);
     cJSON_AddStringToObject(o, "role", role);

@@ -72,8 +72,7 @@ enum handler_result h_project_list_org(struct http_request *req, void *app)
 {
     struct api_principal p;
     struct store_org org;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_org(req, app, &p, http_param(req, "org"), &org, NULL))
+    if (!api_org_request(req, app, &p, &org, NULL))
         return HANDLER_DONE;
     struct store_project *rows;
     size_t n;
@@ -117,14 +116,10 @@ enum handler_result h_project_detail(struct http_request *req, void *app)
     struct api_principal p;
     struct store_org org;
     struct store_project proj;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_project(req, app, &p, http_param(req, "org"), http_param(req, "project"), &org,
-                          &proj))
+    if (!api_project_request(req, app, &p, &org, &proj))
         return HANDLER_DONE;
     proj.org_slug = org.slug;
-    cJSON *o = api_json_project(&proj);
-    http_respond_json(req, 200, o);
-    cJSON_Delete(o);
+    api_respond_take(req, 200, api_json_project(&proj));
     return HANDLER_DONE;
 }
 
@@ -133,9 +128,7 @@ enum handler_result h_key_list(struct http_request *req, void *app)
     struct api_principal p;
     struct store_org org;
     struct store_project proj;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_project(req, app, &p, http_param(req, "org"), http_param(req, "project"), &org,
-                          &proj))
+    if (!api_project_request(req, app, &p, &org, &proj))
         return HANDLER_DONE;
     struct store_key *rows;
     size_t n;
@@ -173,8 +166,6 @@ enum handler_result h_key_create(struct http_request *req, void *app)
         api_respond_store_err(req, e);
         return HANDLER_DONE;
     }
-    cJSON *o = api_json_key(app, &key);
-    http_respond_json(req, 201, o);
-    cJSON_Delete(o);
+    api_respond_take(req, 201, api_json_key(app, &key));
     return HANDLER_DONE;
 }

@@ -6,8 +6,7 @@ enum handler_result h_team_list(struct http_request *req, void *app)
 {
     struct api_principal p;
     struct store_org org;
-    if (!api_authenticate(req, app, &p) ||
-        !api_load_org(req, app, &p, http_param(req, "org"), &org, NULL))
+    if (!api_org_request(req, app, &p, &org, NULL))
         return HANDLER_DONE;
     struct store_team *rows;
     size_t n;
@@ -46,8 +45,6 @@ enum handler_result h_team_create(struct http_request *req, void *app)
         api_respond_store_err(req, e);
         return HANDLER_DONE;
     }
-    cJSON *o = api_json_team(&team);
-    http_respond_json(req, 201, o);
-    cJSON_Delete(o);
+    api_respond_take(req, 201, api_json_team(&team));
     return HANDLER_DONE;
 }
