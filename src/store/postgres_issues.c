@@ -69,16 +69,16 @@ static void pg_sql_add(struct pg_sqltext *t, const char *frag)
 }
 
 /* The number the next parameter will get, as "$n" text. */
-static const char *pg_sql_next(struct pg_sqltext *t, char buf[8])
+static const char *pg_sql_next(struct pg_sqltext *t, char buf[16])
 {
-    snprintf(buf, 8, "$%d", t->params.n + 1);
+    snprintf(buf, 16, "$%d", t->params.n + 1);
     return buf;
 }
 
 /* frag with every '?' standing for the parameter bound next (one value, used n times). */
 static void pg_sql_cond(struct pg_sqltext *t, const char *frag)
 {
-    char num[8];
+    char num[16];
     pg_sql_next(t, num);
     for (const char *q = strchr(frag, '?'); q; q = strchr(frag, '?')) {
         char part[256];
