@@ -4,8 +4,9 @@ TEST_BUILD ?= build-test
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
+DB         ?= sqlite
 
-.PHONY: all build run test unit e2e fuzz deps deps-test clean format check-format
+.PHONY: all build run test unit e2e fuzz bench deps deps-test clean format check-format
 
 all: build
 
@@ -31,6 +32,11 @@ unit: deps-test
 
 e2e: deps-test
 	@bash scripts/test.sh e2e
+
+# Ingest against a bare libmicrohttpd ceiling, query latency on 1M events: bench/run.sh.
+bench: deps-test build
+	@cmake --build $(BUILD) -j $(JOBS) --target bench-tools >/dev/null
+	@DB=$(DB) BENCH_BUILD=$(BUILD) bash bench/run.sh
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DSNAG_FUZZ=ON -DSNAG_TESTS=OFF >/dev/null

@@ -17,6 +17,11 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
     bash scripts/checksrc
     clang-format --dry-run --Werror $(git ls-files '*.c' '*.h')
     ctest --test-dir "$TEST_BUILD" --output-on-failure -j "$(nproc)"
+    # the benchmark harness in smoke mode: small counts, checks only that nothing is lost
+    BENCH_BUILD="$TEST_BUILD" bash bench/run.sh --smoke >/dev/null
+    # the release build `make run` uses: -O2 sees warnings the -O1 test build does not
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAG_TESTS=OFF >/dev/null
+    cmake --build build -j "$(nproc)" --target snag
 fi
 # The storage suites again against a throwaway PostgreSQL (scripts/pg.sh), stopped afterwards.
 # One test at a time: test_store_pg stops and restarts that server.
