@@ -23,7 +23,8 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAG_TESTS=OFF >/dev/null
     cmake --build build -j "$(nproc)" --target snag
 fi
-# The storage suites again against a throwaway PostgreSQL (scripts/pg.sh), stopped afterwards.
+# The storage suites and the HTTP fixtures (in a database of their own) again against a
+# throwaway PostgreSQL (scripts/pg.sh), stopped afterwards.
 # One test at a time: test_store_pg stops and restarts that server.
 if { [ "$what" = all ] || [ "$what" = unit ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]; then
     pg_dir=$(mktemp -d /tmp/snag-pg.XXXXXX) # the postgres user must reach it
@@ -32,10 +33,23 @@ if { [ "$what" = all ] || [ "$what" = unit ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]
     trap pg_cleanup EXIT
     pg_url=$(scripts/pg.sh start "$pg_dir" "$pg_port")
     SNAG_TEST_DATABASE_URL="$pg_url" SNAG_TEST_PG_DIR="$pg_dir" SNAG_TEST_PG_PORT="$pg_port" \
-        ctest --test-dir "$TEST_BUILD" --output-on-failure -R '^test_store'
+        ctest --test-dir "$TEST_BUILD" --output-on-failure -R '^test_(store|http_fixtures)'
     pg_cleanup
     trap - EXIT
 fi
 if [ "$what" = all ] || [ "$what" = e2e ]; then
     SNAG_BIN="$PWD/$TEST_BUILD/snag" bash tests/e2e/run.sh
+fi
+# The end-to-end suite again on a throwaway PostgreSQL: each server gets a fresh database on it
+# (tests/e2e/lib/snag.mjs), and the PostgreSQL-only tests run (several nodes on one database;
+# the outage test starts and stops a PostgreSQL of its own).
+if { [ "$what" = all ] || [ "$what" = e2e ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]; then
+    e2e_pg_dir=$(mktemp -d /tmp/snag-e2e-pg.XXXXXX)
+    e2e_pg_port=$((20000 + RANDOM % 20000))
+    e2e_pg_cleanup() { scripts/pg.sh stop "$e2e_pg_dir" || true; rm -rf "$e2e_pg_dir"; }
+    trap e2e_pg_cleanup EXIT
+    e2e_pg_url=$(scripts/pg.sh start "$e2e_pg_dir" "$e2e_pg_port")
+    SNAG_E2E_PG_URL="$e2e_pg_url" SNAG_BIN="$PWD/$TEST_BUILD/snag" bash tests/e2e/run.sh
+    e2e_pg_cleanup
+    trap - EXIT
 fi

@@ -115,9 +115,11 @@ const char *const pg_sql[PG__MAX] = {
                           "FROM unnest($1::int8[], $2::text[]) WITH ORDINALITY AS t(p, h, ord) "
                           "JOIN issues i ON i.project_id = t.p AND i.hash = t.h",
     /* New issues of a project are created only under its row lock, so a writer that holds
-     * it and then looks again sees every issue created before it. */
+     * it and then looks again sees every issue created before it. NO KEY UPDATE: the claim
+     * has already taken FOR KEY SHARE on these rows (event_ids' foreign key), which FOR
+     * UPDATE conflicts with — two writers would each wait for the other's share lock. */
     [PG_ING_PROJECT_LOCK] = "SELECT id FROM projects WHERE id = ANY($1::int8[]) "
-                            "ORDER BY id FOR UPDATE",
+                            "ORDER BY id FOR NO KEY UPDATE",
     [PG_ING_COUNTER] = "UPDATE projects p SET issue_counter = p.issue_counter + c.n "
                        "FROM unnest($1::int8[], $2::int8[]) AS c(id, n) WHERE p.id = c.id "
                        "RETURNING p.id, p.issue_counter",

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
-import { freePort, snagBin } from './lib/snag.mjs';
+import { createDatabase, freePort, onPostgres, snagBin } from './lib/snag.mjs';
 
 function run(args, env = {}, opts = {}) {
     const dir = opts.cwd || fs.mkdtempSync(path.join(os.tmpdir(), 'snag-cli-'));
@@ -62,9 +62,12 @@ test('a .env file in the working folder is read, and the environment wins over i
     assert.equal(ok.status, 0, ok.stderr);
 });
 
-test('createsuperuser and token create', () => {
+test('createsuperuser and token create', (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snag-cli-users-'));
-    const env = { DATABASE_URL: `sqlite://${path.join(dir, 'cli.db')}` };
+    // on the suite's backend: a fresh PostgreSQL database with SNAG_E2E_PG_URL, else SQLite
+    const db = onPostgres() ? createDatabase() : null;
+    if (db) t.after(() => db.drop());
+    const env = { DATABASE_URL: db ? db.url : `sqlite://${path.join(dir, 'cli.db')}` };
     const noPw = run(['createsuperuser', '--email', 'a@example.com', '--noinput'], env, { cwd: dir });
     assert.equal(noPw.status, 2, 'needs SNAG_SUPERUSER_PASSWORD');
     const short = run(['createsuperuser', '--email', 'a@example.com', '--noinput'],

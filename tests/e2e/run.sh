@@ -5,6 +5,7 @@
 # Installs the npm packages from package-lock.json when node_modules is missing or stale, then
 # runs node's test runner; its closing summary is what CI reads. Exit status non-zero on any
 # failure. SNAG_E2E_KEEP=1 keeps the servers' temp directories (logs, databases).
+# SNAG_E2E_PG_URL=postgres://… runs it on PostgreSQL (see below).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -46,6 +47,19 @@ fi
 # Same sanitizer settings as scripts/test.sh, for direct runs.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+# SNAG_E2E_PG_URL: run every server on a fresh PostgreSQL database of that server (lib/snag.mjs);
+# the PostgreSQL-only tests (several nodes, database outage) skip without it.
+if [ -n "${SNAG_E2E_PG_URL:-}" ]; then
+    command -v psql >/dev/null || { echo "e2e: SNAG_E2E_PG_URL needs psql (postgresql-client)" >&2; exit 2; }
+    if ! PGCONNECT_TIMEOUT=10 psql "$SNAG_E2E_PG_URL" -qtAX -c 'SELECT 1' >/dev/null; then
+        echo "e2e: cannot connect to SNAG_E2E_PG_URL=$SNAG_E2E_PG_URL" >&2
+        exit 2
+    fi
+    echo "e2e: backend PostgreSQL ($SNAG_E2E_PG_URL, a fresh database per server)" >&2
+else
+    echo "e2e: backend SQLite (set SNAG_E2E_PG_URL for PostgreSQL)" >&2
+fi
 
 files=()
 if [ "$#" -gt 0 ]; then

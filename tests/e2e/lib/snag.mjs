@@ -1,11 +1,16 @@
-// Helpers for the end-to-end suite: start a fresh snag (its own port, temp data dir and SQLite
+// Helpers for the end-to-end suite: start a fresh snag (its own port, temp data dir and
 // database), bootstrap a user, token, organization, team and project through the real CLI and
 // API, and talk to the API. Every test file starts its own server.
+//
+// The database is SQLite in the server's temp dir, or, with SNAG_E2E_PG_URL set (an admin URL
+// to a running PostgreSQL, e.g. from scripts/pg.sh), a fresh PostgreSQL database per server
+// (CREATE DATABASE snag_e2e_<random> through psql), dropped when the server stops.
 //
 // The server's stderr goes to a file; it is attached to the error of any failing test (use the
 // `test` exported here instead of node:test's) and to the failure of stop(), which also fails
 // when the server exits non-zero (a sanitizer report, a crash, a hang on shutdown).
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -71,34 +76,98 @@ function snagCli(env, args, extraEnv = {}) {
 }
 
 /**
- * Starts a fresh snag. Returns {url, port, token, dsn, projectId, org, project, key, api, …, stop()}.
- * opts.name labels the temp directory.
+ * The PostgreSQL admin URL the suite runs against (SNAG_E2E_PG_URL), or '' for SQLite. With it
+ * set, every server gets a fresh database of its own (createDatabase), dropped when it stops.
  */
-export async function startSnag(opts = {}) {
-    const name = opts.name || 'snag';
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `snag-e2e-${name}-`));
-    const dataDir = path.join(dir, 'data');
-    fs.mkdirSync(dataDir);
-    const logPath = path.join(dir, 'server.log');
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const env = {
-        ...process.env,
-        PORT: String(port),
-        SNAG_BIND: '127.0.0.1',
-        SNAG_THREADS: '4',
-        DATABASE_URL: `sqlite://${path.join(dir, 'snag.db')}`,
-        SNAG_DATA_DIR: dataDir,
-        GLITCHTIP_DOMAIN: url,
-        ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1',
-        UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1',
+export const PG_ADMIN_URL = process.env.SNAG_E2E_PG_URL || '';
+export const onPostgres = () => PG_ADMIN_URL !== '';
+/** node:test's skip option for PostgreSQL-only tests: false on PostgreSQL, else the reason. */
+export const PG_ONLY = onPostgres() ? false : 'PostgreSQL only: set SNAG_E2E_PG_URL (scripts/test.sh does)';
+
+const REPO_DIR = path.resolve(E2E_DIR, '..', '..');
+const PG_SH = path.join(REPO_DIR, 'scripts', 'pg.sh');
+
+/** Runs one SQL statement through Debian's psql on adminUrl; returns its unaligned output. */
+export function psql(adminUrl, sql, { timeoutMs = 30000 } = {}) {
+    const r = spawnSync('psql', [adminUrl, '-v', 'ON_ERROR_STOP=1', '-qtAX', '-c', sql], {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        env: { ...process.env, PGCONNECT_TIMEOUT: '10' },
+    });
+    if (r.error) throw new Error(`psql (${sql}): ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`psql (${sql}) exited ${r.status} (signal ${r.signal}): ${r.stderr}`);
+    return r.stdout.trim();
+}
+
+/**
+ * CREATE DATABASE snag_e2e_<random> on the server of adminUrl. Returns {name, url, drop()}: url
+ * is adminUrl with the new database's name (user, host, port and query kept); drop() removes
+ * it (WITH (FORCE): any session still on it is ended), once.
+ */
+export function createDatabase(adminUrl = PG_ADMIN_URL) {
+    if (!adminUrl) throw new Error('createDatabase: no PostgreSQL admin URL (SNAG_E2E_PG_URL)');
+    const name = `snag_e2e_${crypto.randomBytes(6).toString('hex')}`;
+    psql(adminUrl, `CREATE DATABASE ${name}`);
+    const u = new URL(adminUrl);
+    u.pathname = `/${name}`;
+    let dropped = false;
+    return {
+        name,
+        url: u.toString(),
+        drop() {
+            if (dropped) return;
+            dropped = true;
+            psql(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        },
     };
-    delete env.SECRET_KEY; // generated in SNAG_DATA_DIR
-    delete env.SENTRY_DSN;
+}
 
-    const email = 'e2e-admin@example.com';
-    const password = 'correct horse battery staple';
+/**
+ * A dedicated throwaway PostgreSQL (scripts/pg.sh) for tests that stop and start their
+ * database. Returns {dir, port, url (admin URL of its snag_test), log(), and async stop(),
+ * start() (same folder and port) and destroy()}.
+ */
+export async function startPostgres() {
+    // As root, pg.sh hands the folder to the postgres user; keep it out of other temp dirs.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snag-e2e-pg-'));
+    const port = await freePort();
+    // async: a test can keep traffic going while pg_ctl stops or starts the server
+    const pgsh = async (...args) => {
+        const r = await run('bash', [PG_SH, ...args], { timeoutMs: 60000 });
+        if (r.code !== 0) throw new Error(`scripts/pg.sh ${args.join(' ')} exited ${r.code} (signal ${r.signal}): ${r.stderr}`);
+        return r.stdout.trim();
+    };
+    const pg = { dir, port };
+    pg.start = () => pgsh('start', dir, String(port));
+    pg.stop = () => pgsh('stop', dir);
+    pg.log = () => {
+        const p = path.join(dir, 'server.log');
+        return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : '';
+    };
+    pg.destroy = async () => {
+        try {
+            await pg.stop();
+        } finally {
+            if (!process.env.SNAG_E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+        }
+    };
+    try {
+        pg.url = await pg.start();
+    } catch (err) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw err;
+    }
+    return pg;
+}
 
+/**
+ * Spawns `snag serve` with env, its output appended to logPath, and waits for /_health/ 200.
+ * Returns a node {url, port, dir, env, child, log(), logTail(), exited(), stop()}; stop() sends
+ * SIGTERM and fails on a non-zero exit, a hang or a sanitizer report. The node is in `running`
+ * (its log goes with any failing test's error) until it stops.
+ */
+async function spawnServe({ env, dir, logPath, port }) {
+    const url = `http://127.0.0.1:${port}`;
     const logFd = fs.openSync(logPath, 'a');
     const child = spawn(snagBin(), ['serve'], { env, stdio: ['ignore', logFd, logFd] });
     fs.closeSync(logFd);
@@ -109,23 +178,42 @@ export async function startSnag(opts = {}) {
             resolve(exited);
         });
     });
-
-    const srv = {
+    const node = {
         dir,
         url,
         port,
         env,
-        email,
-        password,
         child,
         log: () => (fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : ''),
         exited: () => exited,
     };
-    srv.logTail = (n) => tail(srv.log(), n);
-    running.add(srv);
+    node.logTail = (n) => tail(node.log(), n);
+    node.kill = () => killQuietly(node, exitPromise);
+    running.add(node);
+
+    let stopping = null;
+    node.stop = () => {
+        stopping ??= (async () => {
+            running.delete(node);
+            if (!exited) child.kill('SIGTERM');
+            const res = await Promise.race([exitPromise, sleepUnref(STOP_TIMEOUT_MS).then(() => null)]);
+            if (!res) {
+                child.kill('SIGKILL');
+                await exitPromise;
+                throw new Error(`snag did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\n--- snag server log ---\n${node.logTail()}`);
+            }
+            const log = node.log();
+            if (res.code !== 0) {
+                throw new Error(`snag exited with ${JSON.stringify(res)} after SIGTERM (expected code 0)\n--- snag server log ---\n${tail(log)}`);
+            }
+            if (SANITIZER_RE.test(log)) {
+                throw new Error(`sanitizer report in the snag log\n--- snag server log ---\n${tail(log, 300)}`);
+            }
+        })();
+        return stopping;
+    };
 
     try {
-        // Wait for /_health/.
         const deadline = Date.now() + HEALTH_TIMEOUT_MS;
         for (;;) {
             if (exited) throw new Error(`snag serve exited early: ${JSON.stringify(exited)}`);
@@ -139,7 +227,65 @@ export async function startSnag(opts = {}) {
             if (Date.now() > deadline) throw new Error(`snag did not answer 200 on /_health/ within ${HEALTH_TIMEOUT_MS} ms`);
             await sleep(50);
         }
+    } catch (err) {
+        await node.kill();
+        err.message += `\n--- snag server log (${logPath}) ---\n${node.logTail()}`;
+        throw err;
+    }
+    return node;
+}
 
+/** The environment of a snag serve on port with its data under dir and the given database. */
+function serveEnv(port, dataDir, databaseUrl) {
+    const env = {
+        ...process.env,
+        PORT: String(port),
+        SNAG_BIND: '127.0.0.1',
+        SNAG_THREADS: '4',
+        DATABASE_URL: databaseUrl,
+        SNAG_DATA_DIR: dataDir,
+        GLITCHTIP_DOMAIN: `http://127.0.0.1:${port}`,
+        ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1',
+        UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1',
+    };
+    delete env.SECRET_KEY; // generated in SNAG_DATA_DIR
+    delete env.SENTRY_DSN;
+    delete env.SNAG_E2E_PG_URL;
+    return env;
+}
+
+/**
+ * Starts a fresh snag. Returns {url, port, token, dsn, projectId, org, project, key, api, …, stop()}.
+ * opts.name labels the temp directory. The database is SQLite in the temp directory, or with
+ * SNAG_E2E_PG_URL (or opts.pgAdminUrl) a fresh PostgreSQL database (srv.db), dropped by stop().
+ * srv.startNode() starts another `snag serve` on the same database (PostgreSQL only).
+ */
+export async function startSnag(opts = {}) {
+    const name = opts.name || 'snag';
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `snag-e2e-${name}-`));
+    const dataDir = path.join(dir, 'data');
+    fs.mkdirSync(dataDir);
+    const logPath = path.join(dir, 'server.log');
+    const port = await freePort();
+    const pgAdmin = opts.pgAdminUrl || PG_ADMIN_URL;
+    const db = pgAdmin ? createDatabase(pgAdmin) : null;
+    const env = serveEnv(port, dataDir, db ? db.url : `sqlite://${path.join(dir, 'snag.db')}`);
+
+    const email = 'e2e-admin@example.com';
+    const password = 'correct horse battery staple';
+
+    let node;
+    try {
+        node = await spawnServe({ env, dir, logPath, port });
+    } catch (err) {
+        dropQuietly(db);
+        throw err;
+    }
+    const srv = node;
+    Object.assign(srv, { email, password, db, backend: db ? 'postgres' : 'sqlite' });
+    const peers = [];
+
+    try {
         snagCli(env, ['createsuperuser', '--email', email, '--noinput'], { SNAG_SUPERUSER_PASSWORD: password });
         const out = snagCli(env, ['token', 'create', '--email', email]);
         const token = out.trim();
@@ -166,29 +312,48 @@ export async function startSnag(opts = {}) {
         srv.issues = (query = 'is:unresolved', project = srv.project) => listIssues(srv, project, query);
         srv.waitForIssues = (predicate, o) => waitForIssues(srv, predicate, o);
     } catch (err) {
-        await killQuietly(srv, exitPromise);
+        await node.kill();
+        dropQuietly(db);
         err.message += `\n--- snag server log (${logPath}) ---\n${srv.logTail()}`;
         throw err;
     }
 
+    // Another node on the same database: its own port, folder and log, the same SECRET_KEY
+    // (as several machines behind one load balancer would be configured). The token, org and
+    // project are the first node's; api() works against it like against srv.
+    srv.startNode = async (nodeName = `node${peers.length + 2}`) => {
+        if (!db) throw new Error('startNode: several nodes need PostgreSQL (SNAG_E2E_PG_URL)');
+        const pdir = path.join(dir, nodeName);
+        const pdata = path.join(pdir, 'data');
+        fs.mkdirSync(pdata, { recursive: true });
+        const pport = await freePort();
+        const penv = serveEnv(pport, pdata, db.url);
+        penv.SECRET_KEY = fs.readFileSync(path.join(dataDir, 'secret_key'), 'utf8').trim();
+        const peer = await spawnServe({ env: penv, dir: pdir, logPath: path.join(pdir, 'server.log'), port: pport });
+        Object.assign(peer, { token: srv.token, org: srv.org, project: srv.project, projectId: srv.projectId, key: srv.key });
+        peer.api = (method, p, body, headers = {}) => api(peer, method, p, body, headers);
+        peer.issues = (query = 'is:unresolved', project = srv.project) => listIssues(peer, project, query);
+        peers.push(peer);
+        return peer;
+    };
+
+    // Stops the other nodes first (their failures are reported too), then this one, then drops
+    // the database; the temp folder goes unless SNAG_E2E_KEEP.
+    const stopNode = srv.stop;
     let stopping = null;
     srv.stop = () => {
         stopping ??= (async () => {
-            running.delete(srv);
-            if (!exited) child.kill('SIGTERM');
-            const res = await Promise.race([exitPromise, sleepUnref(STOP_TIMEOUT_MS).then(() => null)]);
-            if (!res) {
-                child.kill('SIGKILL');
-                await exitPromise;
-                throw new Error(`snag did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\n--- snag server log ---\n${srv.logTail()}`);
+            const errors = [];
+            for (const peer of peers) await peer.stop().catch((e) => errors.push(e));
+            await stopNode().catch((e) => errors.push(e));
+            if (!process.env.SNAG_E2E_KEEP) {
+                try {
+                    db?.drop();
+                } catch (e) {
+                    errors.push(e);
+                }
             }
-            const log = srv.log();
-            if (res.code !== 0) {
-                throw new Error(`snag exited with ${JSON.stringify(res)} after SIGTERM (expected code 0)\n--- snag server log ---\n${tail(log)}`);
-            }
-            if (SANITIZER_RE.test(log)) {
-                throw new Error(`sanitizer report in the snag log\n--- snag server log ---\n${tail(log, 300)}`);
-            }
+            if (errors.length) throw errors[0];
             if (!process.env.SNAG_E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
         })();
         return stopping;
@@ -196,10 +361,19 @@ export async function startSnag(opts = {}) {
     return srv;
 }
 
-async function killQuietly(srv, exitPromise) {
-    running.delete(srv);
-    if (!srv.exited()) {
-        srv.child.kill('SIGKILL');
+function dropQuietly(db) {
+    if (!db || process.env.SNAG_E2E_KEEP) return;
+    try {
+        db.drop();
+    } catch (e) {
+        process.stderr.write(`e2e: could not drop database ${db.name}: ${e.message}\n`);
+    }
+}
+
+async function killQuietly(node, exitPromise) {
+    running.delete(node);
+    if (!node.exited()) {
+        node.child.kill('SIGKILL');
         await exitPromise;
     }
 }
