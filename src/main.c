@@ -1,5 +1,6 @@
-/* main: the snag command line — serve, migrate, createsuperuser, token, check. Thin: parses
- * arguments and calls into the modules; fatal() only here, at start-up. */
+/* main: the snag command line — serve, migrate, createsuperuser, token, check, backup,
+ * restore, migrate-data. Thin: parses arguments and calls into the modules; fatal() only
+ * here, at start-up. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,11 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "store/backup.h"
+#include "store/migrate_data.h"
 #include "store/store.h"
+#include "worker/retention.h"
+#include "worker/scheduler.h"
 
 static const char usage[] =
     "usage: snag <command> [options]\n"
@@ -31,6 +36,14 @@ static const char usage[] =
     "  token create --email E [--label L]\n"
     "                                print a new API token (Bearer) for that user\n"
     "  check                         check the configuration and the database, then exit\n"
+    "  backup [--dir DIR] [--keep-days N]\n"
+    "                                write DIR/snag-<UTC time>.dump.gz (default DIR: the data\n"
+    "                                folder's backups/) and delete dumps older than N days\n"
+    "                                (default 30, 0 keeps all); silent unless it fails\n"
+    "  restore FILE                  replace the database with a dump (servers stopped)\n"
+    "  migrate-data --from URL --to URL\n"
+    "                                copy everything from one database to an empty other one\n"
+    "                                (e.g. SQLite to PostgreSQL)\n"
     "  --help, --version\n"
     "\n"
     "configuration (environment or ./.env): PORT, DATABASE_URL, SECRET_KEY, GLITCHTIP_DOMAIN,\n"
@@ -76,6 +89,20 @@ static struct store *main_open_store(const struct config *cfg, int migrate)
     return st;
 }
 
+/* The background jobs of serve: partitions first (a new day's rows need them), then
+ * retention; both at start-up, then daily. */
+static struct scheduler *main_start_jobs(struct retention_job *retention)
+{
+    const struct sched_job jobs[] = {
+        {"partitions", RETENTION_EVERY, RETENTION_RETRY, retention_job_partitions, retention},
+        {"retention", RETENTION_EVERY, RETENTION_RETRY, retention_job_run, retention},
+    };
+    struct scheduler *s = scheduler_new(jobs, sizeof jobs / sizeof *jobs);
+    if (scheduler_start(s) != 0)
+        fatal(1, "cannot start the job thread");
+    return s;
+}
+
 static int cmd_serve(void)
 {
     struct config cfg;
@@ -85,9 +112,14 @@ static int cmd_serve(void)
         fatal(2, "SECRET_KEY: %s", ei.detail);
     if (cfg.secret_key_generated)
         log_warn("SECRET_KEY is not set; using the one kept in %s/secret_key", cfg.data_dir);
+    int lock_fd = -1;
+    if (backup_serve_lock(cfg.database_url, &lock_fd, &ei))
+        fatal(1, "database: %s", ei.detail);
     struct store *st = main_open_store(&cfg, 1);
     struct app app = {.cfg = &cfg, .st = st, .started = clock_now()};
     app.writer = writer_start(st);
+    struct retention_job retention = {.st = st, .days = cfg.retention_days};
+    struct scheduler *sched = main_start_jobs(&retention);
     size_t nroutes;
     const struct route *routes = app_routes(&nroutes);
     struct http_server_opts o = {.bind = cfg.bind,
@@ -113,8 +145,11 @@ static int cmd_serve(void)
     http_server_quiesce(srv);
     writer_stop(app.writer); /* commits and answers everything queued */
     app.writer = NULL;
+    scheduler_stop(sched); /* the running job stops at its next transaction */
     http_server_stop(srv);
     store_close(st);
+    if (lock_fd >= 0)
+        close(lock_fd);
     log_info("stopped");
     return 0;
 }
@@ -251,6 +286,76 @@ static int cmd_check(void)
     return e ? 1 : 0;
 }
 
+/* A whole non-negative number, or -1. */
+static long main_count(const char *s)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : -1;
+    return s && *s && end && !*end && errno == 0 && v >= 0 && v <= 36500 ? v : -1;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+    const char *dir = main_opt(argc, argv, "--dir"), *keep = main_opt(argc, argv, "--keep-days");
+    long keep_days = keep ? main_count(keep) : BACKUP_KEEP_DAYS;
+    if (keep_days < 0) {
+        fprintf(stderr, "usage: snag backup [--dir DIR] [--keep-days N]\n");
+        return 2;
+    }
+    struct config cfg;
+    main_load_config(&cfg);
+    char def[sizeof cfg.data_dir + 16], path[4096];
+    snprintf(def, sizeof def, "%s/backups", cfg.data_dir);
+    struct errinfo ei = {{0}};
+    signal(SIGPIPE, SIG_IGN);
+    enum err e = backup_create(cfg.database_url, dir ? dir : def, path, sizeof path, &ei);
+    if (!e)
+        e = backup_prune(dir ? dir : def, (int)keep_days, NULL, &ei);
+    if (e) {
+        fprintf(stderr, "snag backup: %s\n", ei.detail[0] ? ei.detail : err_name(e));
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-') {
+        fprintf(stderr, "usage: snag restore FILE\n");
+        return 2;
+    }
+    struct config cfg;
+    main_load_config(&cfg);
+    struct errinfo ei = {{0}};
+    signal(SIGPIPE, SIG_IGN);
+    enum err e = backup_restore(cfg.database_url, argv[0], &ei);
+    if (e) {
+        fprintf(stderr, "snag restore: %s\n", ei.detail[0] ? ei.detail : err_name(e));
+        return 1;
+    }
+    fprintf(stderr, "restored %s; start snag (it applies any newer migrations)\n", argv[0]);
+    return 0;
+}
+
+static int cmd_migrate_data(int argc, char **argv)
+{
+    const char *from = main_opt(argc, argv, "--from"), *to = main_opt(argc, argv, "--to");
+    if (!from || !to) {
+        fprintf(stderr, "usage: snag migrate-data --from URL --to URL\n");
+        return 2;
+    }
+    struct errinfo ei = {{0}};
+    struct migrate_data_stats stats;
+    enum err e = migrate_data(from, to, &stats, &ei);
+    if (e) {
+        fprintf(stderr, "snag migrate-data: %s\n", ei.detail[0] ? ei.detail : err_name(e));
+        return e == E_UNSUPPORTED ? 2 : 1;
+    }
+    printf("copied %lld rows (%lld events)\n", (long long)stats.rows, (long long)stats.events);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -273,6 +378,12 @@ int main(int argc, char **argv)
         return cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "check") == 0)
         return cmd_check();
+    if (strcmp(cmd, "backup") == 0)
+        return cmd_backup(argc - 2, argv + 2);
+    if (strcmp(cmd, "restore") == 0)
+        return cmd_restore(argc - 2, argv + 2);
+    if (strcmp(cmd, "migrate-data") == 0)
+        return cmd_migrate_data(argc - 2, argv + 2);
     fprintf(stderr, "snag: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

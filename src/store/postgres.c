@@ -1,7 +1,8 @@
 /* postgres: the production storage backend (store_int.h's ops over a PostgreSQL database,
  * through libpq). Several snag processes may share one database. This file holds the
  * connections, statement execution, error mapping, transactions and migrations; the
- * operations live in postgres_ingest.c, postgres_accounts.c and postgres_issues.c, the SQL
+ * operations live in postgres_ingest.c, postgres_accounts.c, postgres_issues.c and
+ * postgres_retention.c, the SQL
  * in postgres_sql.c, the value codecs in postgres_rows.c.
  *
  * DESIGN
@@ -458,4 +459,6 @@ static const struct store_ops pg_ops = {
     .event_edge_for_issue = pg_event_edge_for_issue,
     .event_by_id = pg_event_by_id,
     .event_count = pg_event_count,
+    .retention_run = pg_retention_run,
+    .partitions_maintain = pg_partitions_maintain,
 };

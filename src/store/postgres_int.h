@@ -1,7 +1,8 @@
 /* postgres_int: what the files of the PostgreSQL backend share — the handle and its
  * connections (postgres.c), the fixed SQL texts (postgres_sql.c), parameter and row helpers
  * (postgres_rows.c) and the store operations the other files implement (postgres_ingest.c,
- * postgres_accounts.c, postgres_issues.c). postgres.c has the DESIGN paragraph. */
+ * postgres_accounts.c, postgres_issues.c, postgres_retention.c). postgres.c has the DESIGN
+ * paragraph. */
 #ifndef SNAG_STORE_POSTGRES_INT_H
 #define SNAG_STORE_POSTGRES_INT_H
 
@@ -62,6 +63,17 @@ enum pg_stmt {
     PG_ING_ISSUE_LOCK,
     PG_ING_EVENT_INSERT,
     PG_ING_ISSUE_UPDATE,
+    PG_LOCK_TIMEOUT,
+    PG_TRY_LOCK,
+    PG_UNLOCK,
+    PG_PRT_ADD,
+    PG_RET_DROP,
+    PG_RET_DEFAULT,
+    PG_RET_EVENT_IDS,
+    PG_RET_CLAIM,
+    PG_RET_USERS_PRUNE,
+    PG_RET_ISSUE_EMPTY,
+    PG_RET_ISSUE_UPDATE,
     PG__MAX
 };
 
@@ -247,5 +259,10 @@ enum err pg_event_edge_for_issue(struct store *st, struct arena *a, int64_t issu
 enum err pg_event_by_id(struct store *st, struct arena *a, int64_t project_id, const char *event_id,
                         struct store_event_row *out);
 int64_t pg_event_count(struct store *st, int64_t project_id);
+
+enum err pg_retention_run(struct store *st, double cutoff, size_t max_batch,
+                          const atomic_bool *stop, struct store_retention_result *out,
+                          struct errinfo *ei);
+enum err pg_partitions_maintain(struct store *st, double now, int *created, struct errinfo *ei);
 
 #endif

@@ -162,4 +162,40 @@ const char *const pg_sql[PG__MAX] = {
                       "$6::text[], $7::text[], $8::text[], $9::text[]) "
                       "AS u(id, n, min_ts, ts, level, title, culprit, type, meta) "
                       "LEFT JOIN c ON c.issue_id = u.id WHERE i.id = u.id",
+
+    /* ---- retention and partitions (postgres_retention.c) */
+
+    /* a job waits this long for a table lock, then fails and is retried later, rather
+     * than keep ingest queued behind it */
+    [PG_LOCK_TIMEOUT] = "SELECT set_config('lock_timeout', '5s', true)",
+    [PG_TRY_LOCK] = "SELECT pg_try_advisory_lock($1)",
+    [PG_UNLOCK] = "SELECT pg_advisory_unlock($1)",
+    [PG_PRT_ADD] = "SELECT snag_events_add_partitions("
+                   "(to_timestamp($1) AT TIME ZONE 'UTC')::date - 1, 9)",
+    [PG_RET_DROP] = "SELECT snag_events_drop_partitions($1)",
+    /* the expired rows of the default partition, max $2 at a time */
+    [PG_RET_DEFAULT] = "WITH d AS (DELETE FROM events_default WHERE (id, received) IN "
+                       "(SELECT id, received FROM events_default WHERE received < $1 LIMIT $2) "
+                       "RETURNING issue_id), "
+                       "m AS (INSERT INTO issue_recount (issue_id) SELECT DISTINCT issue_id "
+                       "FROM d ON CONFLICT DO NOTHING) "
+                       "SELECT count(*) FROM d",
+    [PG_RET_EVENT_IDS] = "DELETE FROM event_ids WHERE (project_id, event_id) IN "
+                         "(SELECT project_id, event_id FROM event_ids WHERE received < $1 "
+                         "LIMIT $2)",
+    /* several nodes may recount at once: each takes rows nobody else holds */
+    [PG_RET_CLAIM] = "DELETE FROM issue_recount WHERE issue_id IN (SELECT issue_id "
+                     "FROM issue_recount ORDER BY issue_id LIMIT $1 FOR UPDATE SKIP LOCKED) "
+                     "RETURNING issue_id",
+    [PG_RET_USERS_PRUNE] = "DELETE FROM issue_users u WHERE u.issue_id = ANY($1::int8[]) "
+                           "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = u.issue_id "
+                           "AND e.user_key = u.user_key)",
+    [PG_RET_ISSUE_EMPTY] = "DELETE FROM issues i WHERE i.id = ANY($1::int8[]) "
+                           "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)",
+    [PG_RET_ISSUE_UPDATE] =
+        "UPDATE issues i SET times_seen = a.n, first_seen = a.lo, last_seen = a.hi, "
+        "user_count = (SELECT count(*) FROM issue_users u WHERE u.issue_id = i.id) "
+        "FROM (SELECT issue_id, count(*) AS n, min(timestamp) AS lo, max(timestamp) AS hi "
+        "FROM events WHERE issue_id = ANY($1::int8[]) GROUP BY issue_id) a "
+        "WHERE i.id = a.issue_id",
 };

@@ -1,7 +1,8 @@
 /* sqlite: the embedded storage backend (store_int.h's ops over one SQLite database file).
  * This file has the statements, connections and the pool, query and row helpers,
  * transactions, lifecycle, migrations and the ops table; the operations themselves are in
- * sqlite_ingest.c, sqlite_accounts.c and sqlite_issues.c (shared types: sqlite_int.h).
+ * sqlite_ingest.c, sqlite_accounts.c, sqlite_issues.c and sqlite_retention.c (shared types:
+ * sqlite_int.h).
  *
  * DESIGN
  * - Connections: one dedicated writer connection, used by store_ingest_batch() (called from
@@ -137,6 +138,24 @@ static const char *const sq_sql[SQ__MAX] = {
         "type = CASE WHEN ?3 >= last_seen THEN coalesce(?7, type) ELSE type END, "
         "metadata = CASE WHEN ?3 >= last_seen THEN coalesce(?8, metadata) ELSE metadata END, "
         "first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?3) WHERE id = ?1",
+
+    /* ---- retention (sqlite_retention.c): one batch is the max_batch oldest expired events,
+     * chosen the same way by both statements of its transaction (received, id: an index) */
+    [SQ_RET_MARK] = "INSERT OR IGNORE INTO issue_recount (issue_id) SELECT DISTINCT issue_id "
+                    "FROM events WHERE id IN (SELECT id FROM events WHERE received < ?1 "
+                    "ORDER BY received, id LIMIT ?2)",
+    [SQ_RET_DELETE] = "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received < ?1 "
+                      "ORDER BY received, id LIMIT ?2)",
+    [SQ_RET_PENDING] = "SELECT issue_id FROM issue_recount ORDER BY issue_id LIMIT ?",
+    [SQ_RET_STATS] = "SELECT count(*), min(timestamp), max(timestamp) FROM events "
+                     "WHERE issue_id = ?",
+    [SQ_RET_USERS_PRUNE] = "DELETE FROM issue_users WHERE issue_id = ?1 AND user_key NOT IN "
+                           "(SELECT user_key FROM events WHERE issue_id = ?1 "
+                           "AND user_key IS NOT NULL)",
+    [SQ_RET_ISSUE_UPDATE] = "UPDATE issues SET times_seen = ?2, first_seen = ?3, last_seen = ?4, "
+                            "user_count = (SELECT count(*) FROM issue_users WHERE issue_id = ?1) "
+                            "WHERE id = ?1",
+    [SQ_RET_DONE] = "DELETE FROM issue_recount WHERE issue_id = ?",
 };
 
 /* ---- connections and the pool ----------------------------------------------------------- */
@@ -768,4 +787,6 @@ static const struct store_ops sq_ops = {
     .event_edge_for_issue = sq_event_edge_for_issue,
     .event_by_id = sq_event_by_id,
     .event_count = sq_event_count,
+    .retention_run = sq_retention_run,
+    .partitions_maintain = sq_partitions_maintain,
 };

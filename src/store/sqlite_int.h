@@ -1,7 +1,7 @@
 /* sqlite_int: what the files of the SQLite backend share — the handle and its connections,
  * statement ids, query, row and transaction helpers (sqlite.c) and the store operations the
- * other files implement (sqlite_ingest.c, sqlite_accounts.c, sqlite_issues.c). sqlite.c has
- * the DESIGN paragraph. */
+ * other files implement (sqlite_ingest.c, sqlite_accounts.c, sqlite_issues.c,
+ * sqlite_retention.c). sqlite.c has the DESIGN paragraph. */
 #ifndef SNAG_STORE_SQLITE_INT_H
 #define SNAG_STORE_SQLITE_INT_H
 
@@ -64,6 +64,13 @@ enum sq_stmt {
     SQ_ING_EVENT_INSERT,
     SQ_ING_USER_INSERT,
     SQ_ING_ISSUE_UPDATE,
+    SQ_RET_MARK,
+    SQ_RET_DELETE,
+    SQ_RET_PENDING,
+    SQ_RET_STATS,
+    SQ_RET_USERS_PRUNE,
+    SQ_RET_ISSUE_UPDATE,
+    SQ_RET_DONE,
     SQ__MAX
 };
 
@@ -229,5 +236,10 @@ enum err sq_event_edge_for_issue(struct store *st, struct arena *a, int64_t issu
 enum err sq_event_by_id(struct store *st, struct arena *a, int64_t project_id, const char *event_id,
                         struct store_event_row *out);
 int64_t sq_event_count(struct store *st, int64_t project_id);
+
+enum err sq_retention_run(struct store *st, double cutoff, size_t max_batch,
+                          const atomic_bool *stop, struct store_retention_result *out,
+                          struct errinfo *ei);
+enum err sq_partitions_maintain(struct store *st, double now, int *created, struct errinfo *ei);
 
 #endif

@@ -84,6 +84,14 @@ static bool store_has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* sqlite:///abs → "/abs"; sqlite://rel → "rel" */
+const char *store_sqlite_path(const char *url)
+{
+    if (!url || !store_has_prefix(url, "sqlite://"))
+        return NULL;
+    return url + strlen("sqlite://");
+}
+
 enum err store_open(const char *url, struct store **out, struct errinfo *ei)
 {
     if (!url || !out)
@@ -91,12 +99,11 @@ enum err store_open(const char *url, struct store **out, struct errinfo *ei)
     *out = NULL;
     if (store_has_prefix(url, "postgres://") || store_has_prefix(url, "postgresql://"))
         return store_pg_open(url, out, ei);
-    if (!store_has_prefix(url, "sqlite://"))
+    const char *path = store_sqlite_path(url);
+    if (!path)
         return errinfo_set(ei, E_INVALID,
                            "unsupported DATABASE_URL (use sqlite:///abs/path.db, "
                            "sqlite://relative.db or postgres://...)");
-    /* sqlite:///abs → "/abs"; sqlite://rel → "rel" */
-    const char *path = url + strlen("sqlite://");
     if (!*path || path[strlen(path) - 1] == '/')
         return errinfo_set(ei, E_INVALID, "DATABASE_URL names no SQLite file");
     enum err e = store_make_parent(path, ei);
@@ -395,4 +402,26 @@ int64_t store_event_count(struct store *st, int64_t project_id)
     if (!st || store_fault(st))
         return -1;
     return st->ops->event_count(st, project_id);
+}
+
+/* ---- retention and partitions ----------------------------------------------------------- */
+
+enum err store_retention_run(struct store *st, double cutoff, size_t max_batch,
+                             const atomic_bool *stop, struct store_retention_result *out,
+                             struct errinfo *ei)
+{
+    STORE_ENTER(st);
+    CHECK(out && max_batch >= 1 && max_batch <= STORE_BATCH_MAX);
+    memset(out, 0, sizeof *out);
+    return st->ops->retention_run(st, cutoff, max_batch, stop, out, ei);
+}
+
+enum err store_partitions_maintain(struct store *st, double now, int *created, struct errinfo *ei)
+{
+    int made = 0;
+    STORE_ENTER(st);
+    enum err e = st->ops->partitions_maintain(st, now, &made, ei);
+    if (created)
+        *created = made;
+    return e;
 }

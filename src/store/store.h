@@ -13,6 +13,7 @@
 #ifndef SNAG_STORE_STORE_H
 #define SNAG_STORE_STORE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -210,6 +211,43 @@ enum err store_event_edge_for_issue(struct store *st, struct arena *a, int64_t i
 enum err store_event_by_id(struct store *st, struct arena *a, int64_t project_id,
                            const char *event_id, struct store_event_row *out) WUR;
 int64_t store_event_count(struct store *st, int64_t project_id); /* 0: all projects */
+
+/* ---- retention and partitions ----------------------------------------------------------- */
+
+struct store_retention_result {
+    int64_t events_deleted;     /* rows deleted one by one (SQLite; PostgreSQL's default
+                                   partition) — events of dropped partitions are not counted */
+    int64_t partitions_dropped; /* PostgreSQL: whole expired daily partitions */
+    int64_t issues_updated;     /* aggregates recomputed from the remaining events */
+    int64_t issues_deleted;     /* issues left without events */
+    bool skipped;               /* another node holds the retention lock: nothing done */
+    bool interrupted;           /* *stop became true: the rest is left for the next run */
+};
+
+/* Removes the events received before cutoff, then recomputes the aggregates of the issues
+ * they belonged to from the events that remain — times_seen, first_seen, last_seen (min and
+ * max event timestamp), the distinct users and user_count — and deletes the issues left
+ * without events. Works in transactions of at most max_batch rows (or issues), yielding to
+ * ingest between them, so a large backlog never stalls ingest. SQLite deletes row by row.
+ * PostgreSQL rounds cutoff down to a UTC day boundary and drops whole daily partitions
+ * (plus the expired rows of the default partition and of event_ids); it runs under an
+ * advisory lock, so with several nodes one runs it and the others return skipped. The
+ * issues to recompute are recorded in the same transaction as the delete, so an
+ * interrupted run (stop, crash, lost database) is finished by the next one. stop may be
+ * NULL; it is checked between transactions. */
+enum err store_retention_run(struct store *st, double cutoff, size_t max_batch,
+                             const atomic_bool *stop, struct store_retention_result *out,
+                             struct errinfo *ei) WUR;
+
+/* PostgreSQL: creates the daily events partitions from the day before now's UTC day to a
+ * week after it (rows of those days that already sit in the default partition move in);
+ * *created (may be NULL) gets how many were made. Idempotent and safe on several nodes (an
+ * advisory lock serialises them). SQLite: nothing to do. */
+enum err store_partitions_maintain(struct store *st, double now, int *created,
+                                   struct errinfo *ei) WUR;
+
+/* The file of a sqlite:// URL (a pointer into url), or NULL for any other URL. */
+const char *store_sqlite_path(const char *url);
 
 /* ---- backend plumbing -------------------------------------------------------------------- */
 

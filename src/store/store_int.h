@@ -72,6 +72,11 @@ struct store_ops {
     enum err (*event_by_id)(struct store *st, struct arena *a, int64_t project_id,
                             const char *event_id, struct store_event_row *out);
     int64_t (*event_count)(struct store *st, int64_t project_id);
+
+    enum err (*retention_run)(struct store *st, double cutoff, size_t max_batch,
+                              const atomic_bool *stop, struct store_retention_result *out,
+                              struct errinfo *ei);
+    enum err (*partitions_maintain)(struct store *st, double now, int *created, struct errinfo *ei);
 };
 
 /* The base of every backend's handle; backends put it first and cast. */
@@ -88,5 +93,7 @@ enum err store_pg_open(const char *url, struct store **out, struct errinfo *ei);
 
 /* Limits the wrappers enforce (rows per list call). */
 #define STORE_LIST_MAX 1000
+/* Most rows (or issues) store_retention_run() may touch in one transaction. */
+#define STORE_BATCH_MAX 10000
 
 #endif

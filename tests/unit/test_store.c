@@ -823,6 +823,91 @@ static void test_concurrent_reads_while_ingesting(void **state)
     arena_free(a);
 }
 
+/* ---- retention -------------------------------------------------------------------------- */
+
+/* Runs retention with cutoff; fails the test on an error. */
+static struct store_retention_result retention(double cutoff, size_t batch, const atomic_bool *stop)
+{
+    struct store_retention_result r;
+    struct errinfo ei = {{0}};
+    enum err e = store_retention_run(st, cutoff, batch, stop, &r, &ei);
+    if (e)
+        fail_msg("retention: %s: %s", err_name(e), ei.detail);
+    assert_false(r.skipped);
+    return r;
+}
+
+/* Runs last: its cutoff (2001) also expires the 1970 events of the tests above. */
+static void test_retention(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new(0);
+    struct errinfo ei = {{0}};
+    struct fixture f;
+    make_project(a, "retention", &f);
+    const double day = 86400.0, t0 = 11574 * day; /* 2001-09-09T00:00:00Z */
+    int created = -1;
+    assert_int_equal(store_partitions_maintain(st, t0 + 3600, &created, &ei), E_OK);
+    assert_true(created >= 0);
+    assert_int_equal(store_partitions_maintain(st, t0 + 7200, &created, &ei), E_OK);
+    assert_int_equal(created, 0); /* idempotent */
+    /* A loses its oldest event and user u1; B loses everything; C sits in no partition */
+    struct store_event_in evs[] = {
+        make_event(a, f.proj.id, "A", t0 + 100, "u1"),
+        make_event(a, f.proj.id, "A", t0 + day + 200, "u2"),
+        make_event(a, f.proj.id, "A", t0 + 2 * day, "u2"),
+        make_event(a, f.proj.id, "B", t0 + 300, "u3"),
+        make_event(a, f.proj.id, "C", t0 - 10 * day, NULL),
+    };
+    evs[2].timestamp = t0 + 2 * day - 5; /* first/last seen follow timestamps, not received */
+    ingest(evs, 5);
+    int64_t ia = evs[0].issue_id, ib = evs[3].issue_id, ic = evs[4].issue_id;
+    assert_int_equal(get_issue(a, ia).count, 3);
+    /* a partition made after the fact takes over its day's rows from the default one */
+    struct store_event_in early = make_event(a, f.proj.id, "C", t0 - 20 * day, NULL);
+    ingest(&early, 1);
+    assert_int_equal(store_partitions_maintain(st, t0 - 20 * day, &created, &ei), E_OK);
+    struct store_event_row row;
+    assert_int_equal(store_event_by_id(st, a, f.proj.id, early.event_id, &row), E_OK);
+    assert_true(row.received == t0 - 20 * day);
+
+    struct store_retention_result r = retention(t0 + day, 2, NULL);
+    assert_false(r.interrupted);
+    assert_true(r.issues_deleted >= 2 && r.issues_updated >= 1);
+    if (strcmp(store_backend_name(st), "postgres") == 0)
+        assert_true(r.partitions_dropped >= 1 && r.events_deleted >= 1); /* C: default */
+    else
+        assert_true(r.events_deleted >= 3);
+    struct store_issue i = get_issue(a, ia), gone;
+    assert_int_equal(i.count, 2);
+    assert_true(i.first_seen == t0 + day + 200 && i.last_seen == t0 + 2 * day - 5);
+    assert_int_equal(i.user_count, 1);
+    assert_int_equal(store_issue_by_id(st, a, ib, &gone), E_NOTFOUND);
+    assert_int_equal(store_issue_by_id(st, a, ic, &gone), E_NOTFOUND);
+    assert_int_equal(store_event_count(st, f.proj.id), 2);
+    assert_int_equal(store_event_by_id(st, a, f.proj.id, early.event_id, &row), E_NOTFOUND);
+    assert_int_equal(store_event_by_id(st, a, f.proj.id, evs[0].event_id, &row), E_NOTFOUND);
+    assert_int_equal(store_event_by_id(st, a, f.proj.id, evs[4].event_id, &row), E_NOTFOUND);
+    assert_int_equal(store_event_by_id(st, a, f.proj.id, evs[1].event_id, &row), E_OK);
+
+    /* u1 no longer counts for A: its next event is a new user again */
+    struct store_event_in later = make_event(a, f.proj.id, "A", t0 + 3 * day, "u1");
+    ingest(&later, 1);
+    i = get_issue(a, ia);
+    assert_true(i.count == 3 && i.user_count == 2 && i.last_seen == t0 + 3 * day);
+
+    /* a second run finds nothing; a stopped run does nothing and says so */
+    r = retention(t0 + day, 100, NULL);
+    assert_true(r.events_deleted == 0 && r.partitions_dropped == 0 && r.issues_deleted == 0);
+    atomic_bool stop = true;
+    r = retention(t0 + 2 * day + 1, 100, &stop);
+    assert_true(r.interrupted);
+    assert_int_equal(store_event_count(st, f.proj.id), 3);
+    assert_int_equal(store_event_by_id(st, a, f.proj.id, evs[1].event_id, &row), E_OK);
+    assert_int_equal(store_retention_run(st, t0, 0, NULL, &r, &ei), E_INVALID);
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_issue_status_delete),
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_concurrent_reads_while_ingesting),
+        cmocka_unit_test(test_retention), /* last: it expires the events above */
     };
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }
