@@ -1,5 +1,5 @@
-/* api: what the /api/0/ resource handlers share — who is calling (Bearer token now, session
- * cookies later), access checks that answer 404 rather than leak another organisation's
+/* api: what the /api/0/ resource handlers share — who is calling (Bearer token or session
+ * cookie), access checks that answer 404 rather than leak another organisation's
  * objects, request-body parsing, pagination links, and the Sentry-shaped JSON of each
  * resource (camelCase field names, ISO 8601 times, ids as strings). */
 #ifndef SNAG_API_API_H
@@ -14,7 +14,8 @@
 
 struct api_principal {
     struct store_user user;
-    const char *scopes; /* space-separated */
+    const char *scopes;     /* space-separated */
+    const char *session_id; /* set when signed in by the session cookie (arena); else NULL */
 };
 
 /* Resolves the caller. On failure it has already answered (401) and returns false. */

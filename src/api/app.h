@@ -30,6 +30,8 @@ enum item_kind {
     ITEM__MAX
 };
 
+struct throttle;
+
 struct ingest_stats {
     atomic_ullong events_stored;
     atomic_ullong events_duplicate;
@@ -43,6 +45,7 @@ struct app {
     struct writer *writer;
     struct ingest_stats stats;
     double started;
+    struct throttle *throttle; /* failed sign-ins (auth/throttle.h); NULL: not throttled */
 };
 
 /* The whole route table (api/routes.c). */

@@ -5,21 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/accounts.h"
 #include "api/api.h"
 #include "auth/tokens.h"
 #include "core/jsonx.h"
 #include "core/limits.h"
 
-enum auth_outcome { AUTH_OK, AUTH_NONE, AUTH_BAD, AUTH_ANSWERED };
-
-static enum auth_outcome api_auth_token(struct http_request *req, struct app *app,
-                                        struct api_principal *p)
+static enum api_auth_outcome api_auth_token(struct http_request *req, struct app *app,
+                                            struct api_principal *p)
 {
     const char *tok;
     size_t len;
     memset(p, 0, sizeof *p);
     if (!token_from_header(http_header(req, "Authorization"), &tok, &len))
-        return AUTH_NONE;
+        return api_auth_session(req, app, p);
     char hash[TOKEN_HASH_LEN + 1];
     token_hash(tok, len, hash);
     enum err e = store_token_lookup(app->st, http_arena(req), hash, &p->user, &p->scopes);
@@ -51,7 +50,7 @@ bool api_authenticate(struct http_request *req, struct app *app, struct api_prin
 
 bool api_authenticate_optional(struct http_request *req, struct app *app, struct api_principal *p)
 {
-    enum auth_outcome o = api_auth_token(req, app, p);
+    enum api_auth_outcome o = api_auth_token(req, app, p);
     if (o == AUTH_NONE)
         memset(p, 0, sizeof *p);
     if (o == AUTH_BAD)
@@ -116,6 +115,8 @@ bool api_load_org(struct http_request *req, struct app *app, const struct api_pr
         api_respond_store_err(req, e);
         return false;
     }
+    if (!api_org_2fa_gate(req, app, p, org->id))
+        return false;
     if (role)
         *role = r;
     return true;
@@ -168,7 +169,7 @@ bool api_load_issue(struct http_request *req, struct app *app, const struct api_
         api_respond_store_err(req, e);
         return false;
     }
-    return true;
+    return api_org_2fa_gate(req, app, p, proj.org_id);
 }
 
 cJSON *api_body_object(struct http_request *req)

@@ -36,6 +36,37 @@ static const struct route app_route_table[] = {
     {HTTP_GET, "/api/0/issues/{issue_id}/events/", h_issue_events, 0, 0},
     {HTTP_GET, "/api/0/issues/{issue_id}/events/latest/", h_issue_event_latest, 0, 0},
     {HTTP_GET, "/api/0/issues/{issue_id}/events/oldest/", h_issue_event_oldest, 0, 0},
+    /* Accounts. GlitchTip's web UI signs in through django-allauth's headless API
+     * (/_allauth/browser/v1/auth/login, …/auth/2fa/authenticate, …); snag has its own small
+     * set instead. Cookie-authenticated writes need the X-CSRFToken header (accounts.h).
+     *   POST   /api/0/auth/register/      {email, password}: first run (owner) or
+     *                                     ENABLE_USER_REGISTRATION → 201 {user, csrfToken}
+     *   POST   /api/0/auth/session/       {email, password} → {user, csrfToken} or
+     *                                     {twoFactorRequired: true, csrfToken}; 429 throttled
+     *   POST   /api/0/auth/session/2fa/   {code} | {recoveryCode} → {user, csrfToken}
+     *   GET    /api/0/auth/session/       → {user, csrfToken, twoFactorEnabled}
+     *   DELETE /api/0/auth/session/       sign out → 204
+     *   PUT    /api/0/auth/password/      {currentPassword, newPassword}
+     *   GET    /api/0/auth/2fa/           → {enabled, enrolmentPending, recoveryCodesLeft}
+     *   POST   /api/0/auth/2fa/enroll/    → {secret, uri, qrCode (SVG)}
+     *   POST   /api/0/auth/2fa/confirm/   {code} → {enabled, recoveryCodes (shown once)}
+     *   POST   /api/0/auth/2fa/disable/   {code} | {recoveryCode}
+     *   GET/POST /api/0/api-tokens/, DELETE /api/0/api-tokens/{token_id}/ (GlitchTip's)
+     *   PUT    /api/0/organizations/{org}/ {require2FA} */
+    {HTTP_POST, "/api/0/auth/register/", h_register, LIMIT_API_BODY, 0},
+    {HTTP_POST, "/api/0/auth/session/", h_session_create, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/auth/session/", h_session_get, 0, 0},
+    {HTTP_DELETE, "/api/0/auth/session/", h_session_delete, 0, 0},
+    {HTTP_POST, "/api/0/auth/session/2fa/", h_session_2fa, LIMIT_API_BODY, 0},
+    {HTTP_PUT, "/api/0/auth/password/", h_password_change, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/auth/2fa/", h_2fa_status, 0, 0},
+    {HTTP_POST, "/api/0/auth/2fa/enroll/", h_2fa_enroll, LIMIT_API_BODY, 0},
+    {HTTP_POST, "/api/0/auth/2fa/confirm/", h_2fa_confirm, LIMIT_API_BODY, 0},
+    {HTTP_POST, "/api/0/auth/2fa/disable/", h_2fa_disable, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/api-tokens/", h_token_list, 0, 0},
+    {HTTP_POST, "/api/0/api-tokens/", h_token_create, LIMIT_API_BODY, 0},
+    {HTTP_DELETE, "/api/0/api-tokens/{token_id}/", h_token_delete, 0, 0},
+    {HTTP_PUT, "/api/0/organizations/{org}/", h_org_update, LIMIT_API_BODY, 0},
 };
 
 const struct route *app_routes(size_t *n)

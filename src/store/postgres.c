@@ -32,6 +32,7 @@
  *   again under the lock, so nodes starting together apply each file exactly once.
  * - Memory: rows are copied into the caller's arena; the store keeps no pointer to them. */
 #include "store/postgres_int.h"
+#include "store/store_auth_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,4 +462,5 @@ static const struct store_ops pg_ops = {
     .event_count = pg_event_count,
     .retention_run = pg_retention_run,
     .partitions_maintain = pg_partitions_maintain,
+    .auth = &pg_auth_ops,
 };

@@ -27,6 +27,7 @@
  *   one issue update; a new issue adds the project counter bump and the issue insert.
  * - Memory: rows are copied into the caller's arena; the store keeps no pointer to them. */
 #include "store/sqlite_int.h"
+#include "store/store_auth_int.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -789,4 +790,5 @@ static const struct store_ops sq_ops = {
     .event_count = sq_event_count,
     .retention_run = sq_retention_run,
     .partitions_maintain = sq_partitions_maintain,
+    .auth = &sq_auth_ops,
 };

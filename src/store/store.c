@@ -14,7 +14,7 @@
 
 /* True when this call is the one store_fail_after() asked to fail (the countdown then
  * switches itself off). Thread-safe: exactly one caller sees the count reach zero. */
-static bool store_fault(struct store *st)
+bool store_fault(struct store *st)
 {
     int n = atomic_load(&st->fail_after);
     while (n > 0) {

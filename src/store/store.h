@@ -139,6 +139,74 @@ enum err store_token_create(struct store *st, int64_t user_id, const char *token
 enum err store_token_lookup(struct store *st, struct arena *a, const char *token_hash,
                             struct store_user *user_out, const char **scopes_out) WUR;
 
+/* ---- accounts: first run, sessions, two-factor, token management (store_auth.c) ------- */
+
+/* Creates a superuser only while the users table is empty (atomically, also across nodes):
+ * E_CONFLICT once any user exists. */
+enum err store_user_create_first(struct store *st, const char *email, const char *password_hash,
+                                 int64_t *id_out, struct errinfo *ei) WUR;
+
+struct store_session {
+    int64_t user_id;
+    bool pending_2fa; /* password checked, second factor not yet: only that step may use it */
+    double created, expires;
+};
+
+/* id_hash: hex SHA-256 of the session id in the cookie (the id itself is never stored).
+ * Also deletes the user's expired sessions. */
+enum err store_session_create(struct store *st, const char *id_hash, int64_t user_id,
+                              bool pending_2fa, double expires) WUR;
+/* The session and its user; E_NOTFOUND when absent or expired at now. */
+enum err store_session_lookup(struct store *st, struct arena *a, const char *id_hash, double now,
+                              struct store_session *s_out, struct store_user *user_out) WUR;
+/* E_NOTFOUND when there was no such session. */
+enum err store_session_delete(struct store *st, const char *id_hash) WUR;
+/* Deletes every session of the user except keep_hash (NULL: all). */
+enum err store_session_delete_user(struct store *st, int64_t user_id, const char *keep_hash) WUR;
+
+struct store_totp {
+    const char *secret; /* base32 */
+    bool enabled;       /* false: enrolment started, not confirmed */
+    int64_t last_step;  /* the latest TOTP time step accepted (-1: none) */
+};
+
+/* E_NOTFOUND when the user has no secret (enrolled or pending). */
+enum err store_totp_get(struct store *st, struct arena *a, int64_t user_id,
+                        struct store_totp *out) WUR;
+/* Starts (or restarts) enrolment with a new secret; E_CONFLICT when 2FA is already enabled. */
+enum err store_totp_begin(struct store *st, int64_t user_id, const char *secret) WUR;
+/* Confirms enrolment in one transaction: enabled, last_step = step, and the user's recovery
+ * codes replaced by the n hashes. E_CONFLICT when there was no pending enrolment. */
+enum err store_totp_enable(struct store *st, int64_t user_id, int64_t step,
+                           const char *const *recovery_hashes, size_t n) WUR;
+/* Records that step was used, only if it is later than the stored one: E_CONFLICT otherwise
+ * (a replay that raced past the caller's check). */
+enum err store_totp_use_step(struct store *st, int64_t user_id, int64_t step) WUR;
+/* Removes the secret and the recovery codes. E_NOTFOUND when there was no secret. */
+enum err store_totp_disable(struct store *st, int64_t user_id) WUR;
+/* Consumes one recovery code (by hash): E_NOTFOUND when the user has no such unused code. */
+enum err store_recovery_use(struct store *st, int64_t user_id, const char *code_hash) WUR;
+/* Unused recovery codes of the user (-1 on error). */
+int64_t store_recovery_count(struct store *st, int64_t user_id);
+
+struct store_token {
+    int64_t id;
+    const char *label, *scopes; /* scopes space-separated */
+    double created, last_used;  /* last_used 0: never */
+};
+
+/* The user's API tokens, newest first. */
+enum err store_token_list(struct store *st, struct arena *a, int64_t user_id,
+                          struct store_token **rows, size_t *n) WUR;
+/* Revokes the user's token; E_NOTFOUND when the user has no such token. */
+enum err store_token_delete(struct store *st, int64_t user_id, int64_t token_id) WUR;
+
+/* Organizations that require two-factor authentication of their members. */
+enum err store_org_set_require_2fa(struct store *st, int64_t org_id, bool required) WUR;
+/* Whether the org requires 2FA and whether the user has it enabled. */
+enum err store_org_2fa_state(struct store *st, int64_t org_id, int64_t user_id, bool *required,
+                             bool *user_enabled) WUR;
+
 /* ---- organizations, teams, projects, keys ---------------------------------------------- */
 
 /* Creates the org and makes owner_user_id its owner. E_CONFLICT when the slug is taken. */

@@ -77,6 +77,9 @@ struct store_ops {
                               const atomic_bool *stop, struct store_retention_result *out,
                               struct errinfo *ei);
     enum err (*partitions_maintain)(struct store *st, double now, int *created, struct errinfo *ei);
+
+    /* accounts: sessions, two-factor, token management (store_auth_int.h) */
+    const struct store_auth_ops *auth;
 };
 
 /* The base of every backend's handle; backends put it first and cast. */
@@ -90,6 +93,9 @@ struct store {
 enum err store_sqlite_open(const char *path, struct store **out, struct errinfo *ei);
 /* url is the whole postgres:// or postgresql:// URL (a libpq connection URI). */
 enum err store_pg_open(const char *url, struct store **out, struct errinfo *ei);
+
+/* True when this wrapper call is the one store_fail_after() asked to fail (store.c). */
+bool store_fault(struct store *st);
 
 /* Limits the wrappers enforce (rows per list call). */
 #define STORE_LIST_MAX 1000
