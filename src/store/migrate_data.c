@@ -36,7 +36,9 @@ struct mig_table {
 static const struct mig_table mig_tables[] = {
     {"users", "id:i email:t password_hash:t is_superuser:b created:r", true},
     {"api_tokens", "id:i user_id:i token_hash:t label:t scopes:t created:r last_used:r", true},
-    {"organizations", "id:i slug:t name:t created:r", true},
+    {"user_totp", "user_id:i secret:t enabled:b last_step:i created:r", false},
+    {"recovery_codes", "user_id:i code_hash:t", false},
+    {"organizations", "id:i slug:t name:t created:r require_2fa:b", true},
     {"org_members", "org_id:i user_id:i role:t created:r", false},
     {"teams", "id:i org_id:i slug:t name:t created:r", true},
     {"projects", "id:i org_id:i slug:t name:t platform:t created:r issue_counter:i", true},

@@ -95,6 +95,12 @@ static void fill(struct store *st, struct arena *a, struct ids *ids)
     for (int i = 0; i < 3; i++)
         ids->issues[i] = evs[i].issue_id;
     assert_int_equal(store_issue_set_status(st, ids->issues[1], "resolved"), E_OK);
+    /* two-factor state travels too: a confirmed secret, its codes, the org's requirement */
+    static const char *const codes[] = {"c0ffee01", "c0ffee02", "c0ffee03"};
+    assert_int_equal(store_totp_begin(st, ids->user, "JBSWY3DPEHPK3PXP"), E_OK);
+    assert_int_equal(store_totp_enable(st, ids->user, 123456, codes, 3), E_OK);
+    assert_int_equal(store_recovery_use(st, ids->user, "c0ffee02"), E_OK);
+    assert_int_equal(store_org_set_require_2fa(st, o.id, true), E_OK);
 }
 
 static void check_issue(struct arena *a, struct store *x, struct store *y, int64_t id)
@@ -125,6 +131,15 @@ static void check_copy(struct store *src, struct store *dst, const struct ids *i
     assert_string_equal(o.name, "Acme\tInc");
     assert_int_equal(store_org_member_role(dst, a, o.id, ids->user, &role), E_OK);
     assert_string_equal(role, "owner");
+    bool required = false, enabled = false;
+    assert_int_equal(store_org_2fa_state(dst, o.id, ids->user, &required, &enabled), E_OK);
+    assert_true(required && enabled);
+    struct store_totp totp;
+    assert_int_equal(store_totp_get(dst, a, ids->user, &totp), E_OK);
+    assert_int_equal(totp.last_step, 123456);
+    assert_int_equal(store_recovery_count(dst, ids->user), 2);
+    assert_int_equal(store_recovery_use(dst, ids->user, "c0ffee02"), E_NOTFOUND);
+    assert_int_equal(store_recovery_use(dst, ids->user, "c0ffee03"), E_OK);
     struct store_key k;
     assert_int_equal(store_key_by_public(dst, a, "00112233445566778899aabbccddeeff", &k), E_OK);
     assert_true(k.project_id == ids->project && k.active);
