@@ -34,6 +34,7 @@
 #include "store/postgres_int.h"
 #include "store/store_auth_int.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,27 @@ static enum err pg_session_setup(struct pg_conn *c, struct errinfo *ei)
                        NULL, NULL, ei);
 }
 
+/* During an outage every request fails to connect: say so at most every
+ * PG_WARN_INTERVAL seconds, with the number of failures in between. */
+#define PG_WARN_INTERVAL 10
+static _Atomic long long pg_warn_last;
+static atomic_llong pg_warn_suppressed;
+
+static void pg_warn_connect(const char *msg)
+{
+    long long now = (long long)clock_mono(), last = atomic_load(&pg_warn_last);
+    if (now - last < PG_WARN_INTERVAL ||
+        !atomic_compare_exchange_strong(&pg_warn_last, &last, now)) {
+        atomic_fetch_add(&pg_warn_suppressed, 1);
+        return;
+    }
+    long long quiet = atomic_exchange(&pg_warn_suppressed, 0);
+    if (quiet)
+        log_warn("postgres: cannot connect: %s (and %lld more failures)", msg, quiet);
+    else
+        log_warn("postgres: cannot connect: %s", msg);
+}
+
 enum err pg_conn_ready(struct pg_store *s, struct pg_conn *c, struct errinfo *ei)
 {
     bool fresh = false;
@@ -108,7 +130,7 @@ enum err pg_conn_ready(struct pg_store *s, struct pg_conn *c, struct errinfo *ei
         char msg[200];
         c->broken = true;
         pg_message(c, NULL, msg, sizeof msg);
-        log_warn("postgres: cannot connect: %s", msg);
+        pg_warn_connect(msg);
         return errinfo_set(ei, E_UNAVAILABLE, "database unavailable: %s", msg);
     }
     c->broken = false;
