@@ -3,6 +3,7 @@
  * wrapper checks, counts down store_fail_after() and then calls st->ops (store_int.h). */
 #include "store/store_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,13 +168,27 @@ enum err store_ingest_batch(struct store *st, struct store_event_in *evs, size_t
 
 /* ---- users and tokens ------------------------------------------------------------------- */
 
+bool store_email_fold(const char *email, char out[STORE_EMAIL_MAX + 1])
+{
+    size_t n = email ? strlen(email) : 0;
+    if (n == 0 || n > STORE_EMAIL_MAX)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (char)tolower((unsigned char)email[i]);
+    return true;
+}
+
 enum err store_user_create(struct store *st, const char *email, const char *password_hash,
                            bool is_superuser, int64_t *id_out, struct errinfo *ei)
 {
     STORE_ENTER(st);
-    if (!email || !*email || !password_hash)
-        return errinfo_set(ei, E_INVALID, "email and password hash are required");
-    return st->ops->user_create(st, email, password_hash, is_superuser, id_out, ei);
+    char folded[STORE_EMAIL_MAX + 1];
+    if (!store_email_fold(email, folded) || !password_hash)
+        return errinfo_set(ei, E_INVALID,
+                           "an email (at most %d characters) and a password hash "
+                           "are required",
+                           STORE_EMAIL_MAX);
+    return st->ops->user_create(st, folded, password_hash, is_superuser, id_out, ei);
 }
 
 enum err store_user_by_email(struct store *st, struct arena *a, const char *email,
@@ -181,7 +196,10 @@ enum err store_user_by_email(struct store *st, struct arena *a, const char *emai
 {
     STORE_ENTER(st);
     CHECK(a && email && out);
-    return st->ops->user_by_email(st, a, email, out);
+    char folded[STORE_EMAIL_MAX + 1];
+    if (!store_email_fold(email, folded))
+        return E_NOTFOUND;
+    return st->ops->user_by_email(st, a, folded, out);
 }
 
 enum err store_user_by_id(struct store *st, struct arena *a, int64_t id, struct store_user *out)

@@ -28,9 +28,10 @@ enum err store_user_create_first(struct store *st, const char *email, const char
                                  int64_t *id_out, struct errinfo *ei)
 {
     AUTH_ENTER(st);
-    if (!auth_nonempty(email) || !password_hash)
+    char folded[STORE_EMAIL_MAX + 1];
+    if (!store_email_fold(email, folded) || !password_hash)
         return errinfo_set(ei, E_INVALID, "email and password hash are required");
-    return st->ops->auth->user_create_first(st, email, password_hash, id_out, ei);
+    return st->ops->auth->user_create_first(st, folded, password_hash, id_out, ei);
 }
 
 enum err store_session_create(struct store *st, const char *id_hash, int64_t user_id,

@@ -97,6 +97,11 @@ enum err store_pg_open(const char *url, struct store **out, struct errinfo *ei);
 /* True when this wrapper call is the one store_fail_after() asked to fail (store.c). */
 bool store_fault(struct store *st);
 
+/* Emails are kept and looked up lowercased (ASCII), at most STORE_EMAIL_MAX characters:
+ * writes it into out and returns true, or false for an empty or over-long email. */
+#define STORE_EMAIL_MAX 254
+bool store_email_fold(const char *email, char out[STORE_EMAIL_MAX + 1]);
+
 /* Limits the wrappers enforce (rows per list call). */
 #define STORE_LIST_MAX 1000
 /* Most rows (or issues) store_retention_run() may touch in one transaction. */

@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,23 @@ static void test_users(void **state)
     assert_int_equal(store_user_by_id(st, a, INT64_MAX, &u), E_NOTFOUND);
     assert_int_equal(store_user_set_password(st, INT64_MAX, "x"), E_NOTFOUND);
     assert_int_equal(store_user_create(st, "", "h", false, &id2, &ei), E_INVALID);
+    /* emails are case-insensitive: kept lowercased, found whatever the case */
+    const char *mixed = tagged(a, "Mixed.Case@Example.COM");
+    assert_int_equal(store_user_create(st, mixed, "h", false, &id2, &ei), E_OK);
+    char *upper = arena_strdup(a, mixed), *lower = arena_strdup(a, mixed);
+    for (char *c = upper; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    for (char *c = lower; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    assert_int_equal(store_user_by_email(st, a, upper, &u), E_OK);
+    assert_int_equal(u.id, id2);
+    assert_string_equal(u.email, lower);
+    assert_int_equal(store_user_create(st, lower, "h", false, &id, &ei), E_CONFLICT);
+    char *huge = arena_alloc(a, 300);
+    memset(huge, 'a', 299);
+    huge[299] = '\0';
+    assert_int_equal(store_user_create(st, huge, "h", false, &id, &ei), E_INVALID);
+    assert_int_equal(store_user_by_email(st, a, huge, &u), E_NOTFOUND);
     arena_free(a);
 }
 
