@@ -1,7 +1,7 @@
 # Writes a C source embedding files as byte arrays:
 #   cmake -DOUT=out.c -DSYMBOL=name -DBASE=dir -DFILES="a;b" -P embed.cmake
 # The result defines `const struct embedded_file SYMBOL[]` (terminated by a NULL name),
-# with names relative to BASE. Used for SQL migrations and, later, UI assets. An empty FILES
+# with names relative to BASE. Used for SQL migrations and the UI assets. An empty FILES
 # list gives a table holding only the terminator.
 cmake_policy(SET CMP0007 NEW)
 list(REMOVE_ITEM FILES "")

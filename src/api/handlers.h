@@ -49,5 +49,7 @@ enum handler_result h_token_list(struct http_request *req, void *app);
 enum handler_result h_token_create(struct http_request *req, void *app);
 enum handler_result h_token_delete(struct http_request *req, void *app);
 enum handler_result h_org_update(struct http_request *req, void *app);
+/* web.c: the embedded UI and the single-page-app fallback (the last route) */
+enum handler_result h_web(struct http_request *req, void *app);
 
 #endif

@@ -67,6 +67,8 @@ static const struct route app_route_table[] = {
     {HTTP_POST, "/api/0/api-tokens/", h_token_create, LIMIT_API_BODY, 0},
     {HTTP_DELETE, "/api/0/api-tokens/{token_id}/", h_token_delete, 0, 0},
     {HTTP_PUT, "/api/0/organizations/{org}/", h_org_update, LIMIT_API_BODY, 0},
+    /* the web UI: embedded files, else index.html (keep last: it matches every GET) */
+    {HTTP_GET, "/{*path}", h_web, 0, 0},
 };
 
 const struct route *app_routes(size_t *n)

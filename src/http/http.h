@@ -42,7 +42,10 @@ typedef enum handler_result (*http_handler_fn)(struct http_request *req, void *a
 
 struct route {
     enum http_method method;
-    const char *pattern; /* "/api/{project_id}/store/": {name} matches one path segment */
+    /* "/api/{project_id}/store/": {name} matches one path segment; a last segment {*name}
+     * matches the rest of the path (zero or more segments, without the leading slash) and
+     * answers only its own method (no 405 from it) */
+    const char *pattern;
     http_handler_fn handler;
     size_t body_limit; /* bytes accepted as they arrive; 0 = no body expected */
     unsigned flags;

@@ -1,0 +1,114 @@
+// The app shell: who is signed in, which organization is current, and which page shows.
+import { useEffect, useState, useCallback } from 'preact/hooks';
+import { api, setCsrfToken } from './lib/api.js';
+import { matchRoute, navigate, paths } from './lib/router.js';
+import { Layout } from './components/layout.jsx';
+import { Spinner } from './components/ui.jsx';
+import { LoginPage, SetupPage } from './pages/auth.jsx';
+import { NewOrgPage, ProjectsPage } from './pages/projects.jsx';
+import { NewProjectPage } from './pages/newproject.jsx';
+import { IssuesPage } from './pages/issues.jsx';
+import { IssuePage } from './pages/issue.jsx';
+import { AccountPage } from './pages/account.jsx';
+
+const LAST_ORG = 'snag.org';
+
+function useLocation() {
+    const [loc, setLoc] = useState(location.pathname + location.search);
+    useEffect(() => {
+        const on = () => setLoc(location.pathname + location.search);
+        window.addEventListener('popstate', on);
+        return () => window.removeEventListener('popstate', on);
+    }, []);
+    return loc;
+}
+
+export function App() {
+    const loc = useLocation();
+    const [session, setSession] = useState(undefined); // undefined: loading, null: signed out
+    const [orgs, setOrgs] = useState(null);
+
+    const loadOrgs = useCallback(async () => {
+        const r = await api('GET', '/api/0/organizations/');
+        setOrgs(r.json || []);
+        return r.json || [];
+    }, []);
+
+    const signedIn = useCallback(
+        async (s) => {
+            setCsrfToken(s.csrfToken);
+            setSession(s);
+            await loadOrgs();
+        },
+        [loadOrgs],
+    );
+
+    useEffect(() => {
+        api('GET', '/api/0/auth/session/')
+            .then((r) => signedIn(r.json))
+            .catch(() => setSession(null));
+    }, [signedIn]);
+
+    const route = matchRoute(location.pathname);
+    if (session === undefined) return <Spinner />;
+
+    if (!session) {
+        if (route.name === 'setup') return <SetupPage onSignedIn={signedIn} />;
+        return <LoginPage onSignedIn={signedIn} />;
+    }
+    if (route.name === 'setup' || route.name === 'login') {
+        navigate('/', { replace: true });
+        return null;
+    }
+    if (orgs === null) return <Spinner />;
+
+    const signOut = async () => {
+        await api('DELETE', '/api/0/auth/session/').catch(() => {});
+        setSession(null);
+        setOrgs(null);
+        navigate('/login/', { replace: true });
+    };
+
+    const org = route.params.org || localStorage.getItem(LAST_ORG) || (orgs[0] && orgs[0].slug);
+    const current = orgs.find((o) => o.slug === org) || orgs[0] || null;
+    if (current) localStorage.setItem(LAST_ORG, current.slug);
+
+    if (!current && route.name !== 'newOrg' && route.name !== 'account') {
+        navigate('/organizations/new/', { replace: true });
+        return null;
+    }
+    if (route.name === 'home') {
+        navigate(paths.projects(current.slug), { replace: true });
+        return null;
+    }
+
+    const page = (() => {
+        const p = route.params;
+        switch (route.name) {
+            case 'newOrg':
+                return <NewOrgPage onCreated={async (o) => (await loadOrgs(), navigate(paths.newProject(o.slug)))} />;
+            case 'projects':
+                return <ProjectsPage org={p.org} />;
+            case 'newProject':
+                return <NewProjectPage org={p.org} />;
+            case 'issues':
+                return <IssuesPage key={`${p.org}/${p.project}`} org={p.org} project={p.project} search={loc} />;
+            case 'issue':
+                return <IssuePage key={p.issueId} org={p.org} issueId={p.issueId} search={loc} />;
+            case 'account':
+                return <AccountPage session={session} />;
+            default:
+                return (
+                    <div class="page">
+                        <h1>Not found</h1>
+                        <p>There is no page at this address.</p>
+                    </div>
+                );
+        }
+    })();
+    return (
+        <Layout session={session} orgs={orgs} org={current} onSignOut={signOut}>
+            {page}
+        </Layout>
+    );
+}

@@ -1,0 +1,41 @@
+// The page routes: path → {name, params}. History API navigation, no hash.
+
+const ROUTES = [
+    ['setup', /^\/setup\/?$/],
+    ['login', /^\/login\/?$/],
+    ['account', /^\/settings\/account\/?$/],
+    ['newOrg', /^\/organizations\/new\/?$/],
+    ['newProject', /^\/organizations\/([^/]+)\/projects\/new\/?$/],
+    ['issues', /^\/organizations\/([^/]+)\/projects\/([^/]+)\/?$/],
+    ['projects', /^\/organizations\/([^/]+)\/(?:projects\/?)?$/],
+    ['issue', /^\/organizations\/([^/]+)\/issues\/(\d+)\/?$/],
+    ['home', /^\/?$/],
+];
+const PARAMS = { newProject: ['org'], issues: ['org', 'project'], projects: ['org'], issue: ['org', 'issueId'] };
+
+export function matchRoute(pathname) {
+    for (const [name, re] of ROUTES) {
+        const m = re.exec(pathname);
+        if (!m) continue;
+        const params = {};
+        (PARAMS[name] || []).forEach((k, i) => {
+            params[k] = decodeURIComponent(m[i + 1]);
+        });
+        return { name, params };
+    }
+    return { name: 'notFound', params: {} };
+}
+
+export const paths = {
+    projects: (org) => `/organizations/${encodeURIComponent(org)}/projects/`,
+    newProject: (org) => `/organizations/${encodeURIComponent(org)}/projects/new/`,
+    issues: (org, project) => `/organizations/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/`,
+    issue: (org, id) => `/organizations/${encodeURIComponent(org)}/issues/${encodeURIComponent(id)}/`,
+};
+
+export function navigate(to, { replace = false } = {}) {
+    if (replace) history.replaceState(null, '', to);
+    else history.pushState(null, '', to);
+    window.dispatchEvent(new PopStateEvent('popstate'));
+    window.scrollTo(0, 0);
+}
