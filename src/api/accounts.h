@@ -46,6 +46,14 @@ enum err api_second_factor(struct app *app, struct arena *a, int64_t user_id, co
 bool api_org_2fa_gate(struct http_request *req, struct app *app, const struct api_principal *p,
                       int64_t org_id);
 
+/* PUT /api/0/organizations/{org}/'s "require2FA" (organizations.c): the check (400 when not
+ * a boolean, 403 unless an owner, 400 when turning it on without 2FA oneself) before
+ * anything is written, then the write (when present) and the resulting flag. */
+bool api_org_check_2fa(struct http_request *req, struct app *app, const struct api_principal *p,
+                       const char *role, const cJSON *body);
+bool api_org_apply_2fa(struct http_request *req, struct app *app, const struct api_principal *p,
+                       int64_t org_id, const cJSON *body, bool *required);
+
 /* Throttling of failed password or code checks, keyed by client ip and email: true (after
  * answering 429 with Retry-After) when the client must wait. */
 bool api_throttled(struct http_request *req, struct app *app, const char *email);

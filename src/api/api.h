@@ -44,6 +44,27 @@ bool api_project_request(struct http_request *req, struct app *app, struct api_p
                          struct store_org *org, struct store_project *project);
 bool api_issue_request(struct http_request *req, struct app *app, struct api_principal *p,
                        struct store_issue *issue);
+/* ---- access (access.c; what each role may do is auth/roles.h) ------------------------- */
+
+/* 404 {"detail": …}: what every "not there or not yours" answer looks like. */
+void api_respond_not_found(struct http_request *req);
+/* 403 unless both the caller's role in the org and the token's scopes include scope. */
+bool api_allow(struct http_request *req, const struct api_principal *p, const char *role,
+               const char *scope);
+/* api_allow, and a team-bound role (admin) must also be on the team, or on one of the
+ * project's teams. */
+bool api_allow_team(struct http_request *req, struct app *app, const struct api_principal *p,
+                    const char *role, const char *scope, int64_t team_id);
+bool api_allow_project(struct http_request *req, struct app *app, const struct api_principal *p,
+                       const char *role, const char *scope, int64_t project_id);
+/* The openings of team- and project-scoped handlers: authenticate, load {org} (with the
+ * caller's role) and {team} or {project} of the path; 401/404 and false otherwise. */
+bool api_team_request(struct http_request *req, struct app *app, struct api_principal *p,
+                      struct store_org *org, struct store_team *team, const char **role);
+bool api_project_role_request(struct http_request *req, struct app *app, struct api_principal *p,
+                              struct store_org *org, struct store_project *project,
+                              const char **role);
+
 /* Answers with o and deletes it. */
 void api_respond_take(struct http_request *req, int status, cJSON *o);
 
@@ -74,6 +95,12 @@ cJSON *api_json_org(const struct store_org *o);
 cJSON *api_json_team(const struct store_team *t);
 cJSON *api_json_project(const struct store_project *p);
 cJSON *api_json_key(const struct app *app, const struct store_key *k);
+/* Answers with the project's detail form (teams, settings) — project_admin.c. */
+void api_respond_project_detail(struct http_request *req, struct app *app,
+                                const struct store_project *proj, int status);
+/* A member or pending invitation (Sentry's OrganizationMemberSerializer); now decides
+ * "expired". */
+cJSON *api_json_member(const struct store_member *m, double now);
 cJSON *api_json_issue(const struct app *app, const struct store_issue *i,
                       const struct store_project *project);
 /* Short id: SLUG-<base32 of short_num>, in the arena. */

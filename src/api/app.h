@@ -50,6 +50,9 @@ struct app {
 
 /* The whole route table (api/routes.c). */
 const struct route *app_routes(size_t *n);
+/* Whether an /api/0/ route answers without credentials (the root, health, sign-in,
+ * registration, the OpenAPI document); every other /api/0/ route answers 401 without them. */
+bool app_route_public(const struct route *r);
 const char *item_kind_name(enum item_kind k);
 
 #endif

@@ -49,6 +49,33 @@ enum handler_result h_token_list(struct http_request *req, void *app);
 enum handler_result h_token_create(struct http_request *req, void *app);
 enum handler_result h_token_delete(struct http_request *req, void *app);
 enum handler_result h_org_update(struct http_request *req, void *app);
+/* organizations.c, members.c, teams.c, project_admin.c, keys.c, openapi.c (org resources) */
+enum handler_result h_org_delete(struct http_request *req, void *app);
+enum handler_result h_member_list(struct http_request *req, void *app);
+enum handler_result h_member_invite(struct http_request *req, void *app);
+enum handler_result h_member_detail(struct http_request *req, void *app);
+enum handler_result h_member_update(struct http_request *req, void *app);
+enum handler_result h_member_delete(struct http_request *req, void *app);
+enum handler_result h_member_team_add(struct http_request *req, void *app);
+enum handler_result h_member_team_remove(struct http_request *req, void *app);
+enum handler_result h_invite_accept(struct http_request *req, void *app);
+enum handler_result h_team_detail(struct http_request *req, void *app);
+enum handler_result h_team_update(struct http_request *req, void *app);
+enum handler_result h_team_delete(struct http_request *req, void *app);
+enum handler_result h_team_members(struct http_request *req, void *app);
+enum handler_result h_team_projects(struct http_request *req, void *app);
+enum handler_result h_project_update(struct http_request *req, void *app);
+enum handler_result h_project_delete(struct http_request *req, void *app);
+enum handler_result h_project_teams(struct http_request *req, void *app);
+enum handler_result h_project_team_add(struct http_request *req, void *app);
+enum handler_result h_project_team_remove(struct http_request *req, void *app);
+enum handler_result h_key_detail(struct http_request *req, void *app);
+enum handler_result h_key_update(struct http_request *req, void *app);
+enum handler_result h_key_delete(struct http_request *req, void *app);
+enum handler_result h_key_rotate(struct http_request *req, void *app);
+enum handler_result h_openapi(struct http_request *req, void *app);
+/* The OpenAPI 3 document of the route table (openapi.c); heap cJSON, the caller deletes. */
+cJSON *api_openapi_document(struct arena *a, const char *server_url);
 /* web.c: the embedded UI and the single-page-app fallback (the last route) */
 enum handler_result h_web(struct http_request *req, void *app);
 

@@ -1,7 +1,8 @@
 /* org_2fa: organizations that require two-factor authentication of their members — the
  * gate every org-scoped endpoint passes (common.c's api_load_org and api_load_issue), and
- * PUT /api/0/organizations/{org}/ {"require2FA": bool}, which an owner may send once they
- * have 2FA themselves (so that turning it on never locks its owner out). */
+ * the "require2FA" field of PUT /api/0/organizations/{org}/ (organizations.c), which an
+ * owner may send once they have 2FA themselves (so that turning it on never locks its owner
+ * out). */
 #include <string.h>
 
 #include "api/accounts.h"
@@ -49,39 +50,26 @@ static bool org_2fa_may_set(struct http_request *req, struct app *app,
     return !e;
 }
 
-/* PUT /api/0/organizations/{org}/ */
-enum handler_result h_org_update(struct http_request *req, void *app)
+bool api_org_check_2fa(struct http_request *req, struct app *app, const struct api_principal *p,
+                       const char *role, const cJSON *body)
 {
-    struct app *ap = app;
-    struct api_principal p;
-    struct store_org org;
-    const char *role = NULL;
-    if (!api_org_request(req, ap, &p, &org, &role) || !api_require_scope(req, &p, "org:write"))
-        return HANDLER_DONE;
-    const cJSON *body = api_body_object(req);
-    if (!body)
-        return HANDLER_DONE;
     const cJSON *flag = cJSON_GetObjectItemCaseSensitive(body, "require2FA");
-    bool required = false, enabled = false;
-    enum err e = E_OK;
     if (flag && !cJSON_IsBool(flag)) {
         http_respond_detail(req, 400, "require2FA: Must be a boolean.");
-        return HANDLER_DONE;
+        return false;
     }
-    if (flag && !org_2fa_may_set(req, ap, &p, role, cJSON_IsTrue(flag)))
-        return HANDLER_DONE;
-    if (flag)
-        e = store_org_set_require_2fa(ap->st, org.id, cJSON_IsTrue(flag));
+    return !flag || org_2fa_may_set(req, app, p, role, cJSON_IsTrue(flag));
+}
+
+bool api_org_apply_2fa(struct http_request *req, struct app *app, const struct api_principal *p,
+                       int64_t org_id, const cJSON *body, bool *required)
+{
+    const cJSON *flag = cJSON_GetObjectItemCaseSensitive(body, "require2FA");
+    bool enabled = false;
+    enum err e = flag ? store_org_set_require_2fa(app->st, org_id, cJSON_IsTrue(flag)) : E_OK;
     if (!e)
-        e = store_org_2fa_state(ap->st, org.id, p.user.id, &required, &enabled);
-    if (e) {
+        e = store_org_2fa_state(app->st, org_id, p->user.id, required, &enabled);
+    if (e)
         api_respond_store_err(req, e);
-        return HANDLER_DONE;
-    }
-    cJSON *o = api_json_org(&org);
-    cJSON_DeleteItemFromObjectCaseSensitive(o, "require2FA");
-    cJSON_AddBoolToObject(o, "require2FA", required);
-    cJSON_AddStringToObject(o, "role", role);
-    api_respond_take(req, 200, o);
-    return HANDLER_DONE;
+    return !e;
 }

@@ -1,4 +1,5 @@
-/* projects: create (under a team), list and show projects, and their client keys (DSNs). */
+/* projects: create (under a team), list and show projects. Their settings, teams and
+ * deletion are in project_admin.c, their client keys (DSNs) in keys.c. */
 #include <string.h>
 
 #include "api/api.h"
@@ -29,18 +30,13 @@ enum handler_result h_project_create(struct http_request *req, void *app)
     struct app *ap = app;
     struct api_principal p;
     struct store_org org;
-    if (!api_authenticate(req, app, &p) || !api_require_scope(req, &p, "project:write") ||
-        !api_load_org(req, app, &p, http_param(req, "org"), &org, NULL))
+    struct store_team team;
+    const char *role;
+    if (!api_team_request(req, ap, &p, &org, &team, &role) ||
+        !api_allow_team(req, ap, &p, role, "project:write", team.id))
         return HANDLER_DONE;
     struct arena *a = http_arena(req);
-    struct store_team team;
-    const char *team_slug = http_param(req, "team");
-    enum err e = team_slug ? store_team_by_slug(ap->st, a, org.id, team_slug, &team) : E_NOTFOUND;
-    if (e) {
-        e == E_NOTFOUND ? http_respond_detail(req, 404, "The requested resource does not exist")
-                        : api_respond_store_err(req, e);
-        return HANDLER_DONE;
-    }
+    enum err e;
     const cJSON *body = api_body_object(req);
     const char *name, *slug;
     if (!body || !api_body_name_slug(req, body, &name, &slug))
@@ -72,7 +68,8 @@ enum handler_result h_project_list_org(struct http_request *req, void *app)
 {
     struct api_principal p;
     struct store_org org;
-    if (!api_org_request(req, app, &p, &org, NULL))
+    const char *role;
+    if (!api_org_request(req, app, &p, &org, &role) || !api_allow(req, &p, role, "project:read"))
         return HANDLER_DONE;
     struct store_project *rows;
     size_t n;
@@ -116,56 +113,9 @@ enum handler_result h_project_detail(struct http_request *req, void *app)
     struct api_principal p;
     struct store_org org;
     struct store_project proj;
-    if (!api_project_request(req, app, &p, &org, &proj))
-        return HANDLER_DONE;
-    proj.org_slug = org.slug;
-    api_respond_take(req, 200, api_json_project(&proj));
-    return HANDLER_DONE;
-}
-
-enum handler_result h_key_list(struct http_request *req, void *app)
-{
-    struct api_principal p;
-    struct store_org org;
-    struct store_project proj;
-    if (!api_project_request(req, app, &p, &org, &proj))
-        return HANDLER_DONE;
-    struct store_key *rows;
-    size_t n;
-    enum err e = store_key_list(((struct app *)app)->st, http_arena(req), proj.id, &rows, &n);
-    if (e) {
-        api_respond_store_err(req, e);
-        return HANDLER_DONE;
-    }
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, api_json_key(app, &rows[i]));
-    http_respond_json(req, 200, arr);
-    cJSON_Delete(arr);
-    return HANDLER_DONE;
-}
-
-enum handler_result h_key_create(struct http_request *req, void *app)
-{
-    struct api_principal p;
-    struct store_org org;
-    struct store_project proj;
-    if (!api_authenticate(req, app, &p) || !api_require_scope(req, &p, "project:write") ||
-        !api_load_project(req, app, &p, http_param(req, "org"), http_param(req, "project"), &org,
-                          &proj))
-        return HANDLER_DONE;
-    const cJSON *body = api_body_object(req);
-    if (!body)
-        return HANDLER_DONE;
-    const char *label = jsonx_str(body, "name");
-    if (!label)
-        label = "Default";
-    struct store_key key;
-    enum err e = projects_new_key(app, http_arena(req), proj.id, label, &key);
-    if (e) {
-        api_respond_store_err(req, e);
-        return HANDLER_DONE;
-    }
-    api_respond_take(req, 201, api_json_key(app, &key));
+    const char *role;
+    if (api_project_role_request(req, app, &p, &org, &proj, &role) &&
+        api_allow(req, &p, role, "project:read"))
+        api_respond_project_detail(req, app, &proj, 200);
     return HANDLER_DONE;
 }

@@ -1,4 +1,6 @@
 /* routes: the route table — every URL snag answers, in one place. */
+#include <string.h>
+
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/ingest.h"
@@ -67,6 +69,34 @@ static const struct route app_route_table[] = {
     {HTTP_POST, "/api/0/api-tokens/", h_token_create, LIMIT_API_BODY, 0},
     {HTTP_DELETE, "/api/0/api-tokens/{token_id}/", h_token_delete, 0, 0},
     {HTTP_PUT, "/api/0/organizations/{org}/", h_org_update, LIMIT_API_BODY, 0},
+    /* Organization resources (Sentry's paths; who may do what: auth/roles.h) */
+    {HTTP_DELETE, "/api/0/organizations/{org}/", h_org_delete, 0, 0},
+    {HTTP_GET, "/api/0/organizations/{org}/members/", h_member_list, 0, 0},
+    {HTTP_POST, "/api/0/organizations/{org}/members/", h_member_invite, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/organizations/{org}/members/{member_id}/", h_member_detail, 0, 0},
+    {HTTP_PUT, "/api/0/organizations/{org}/members/{member_id}/", h_member_update, LIMIT_API_BODY,
+     0},
+    {HTTP_DELETE, "/api/0/organizations/{org}/members/{member_id}/", h_member_delete, 0, 0},
+    {HTTP_POST, "/api/0/organizations/{org}/members/{member_id}/teams/{team}/", h_member_team_add,
+     0, 0},
+    {HTTP_DELETE, "/api/0/organizations/{org}/members/{member_id}/teams/{team}/",
+     h_member_team_remove, 0, 0},
+    {HTTP_POST, "/api/0/accept/{member_id}/{token}/", h_invite_accept, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/teams/{org}/{team}/", h_team_detail, 0, 0},
+    {HTTP_PUT, "/api/0/teams/{org}/{team}/", h_team_update, LIMIT_API_BODY, 0},
+    {HTTP_DELETE, "/api/0/teams/{org}/{team}/", h_team_delete, 0, 0},
+    {HTTP_GET, "/api/0/teams/{org}/{team}/members/", h_team_members, 0, 0},
+    {HTTP_GET, "/api/0/teams/{org}/{team}/projects/", h_team_projects, 0, 0},
+    {HTTP_PUT, "/api/0/projects/{org}/{project}/", h_project_update, LIMIT_API_BODY, 0},
+    {HTTP_DELETE, "/api/0/projects/{org}/{project}/", h_project_delete, 0, 0},
+    {HTTP_GET, "/api/0/projects/{org}/{project}/teams/", h_project_teams, 0, 0},
+    {HTTP_POST, "/api/0/projects/{org}/{project}/teams/{team}/", h_project_team_add, 0, 0},
+    {HTTP_DELETE, "/api/0/projects/{org}/{project}/teams/{team}/", h_project_team_remove, 0, 0},
+    {HTTP_GET, "/api/0/projects/{org}/{project}/keys/{key_id}/", h_key_detail, 0, 0},
+    {HTTP_PUT, "/api/0/projects/{org}/{project}/keys/{key_id}/", h_key_update, LIMIT_API_BODY, 0},
+    {HTTP_DELETE, "/api/0/projects/{org}/{project}/keys/{key_id}/", h_key_delete, 0, 0},
+    {HTTP_POST, "/api/0/projects/{org}/{project}/keys/{key_id}/rotate/", h_key_rotate, 0, 0},
+    {HTTP_GET, "/api/0/openapi.json", h_openapi, 0, 0},
     /* the web UI: embedded files, else index.html (keep last: it matches every GET) */
     {HTTP_GET, "/{*path}", h_web, 0, 0},
 };
@@ -75,6 +105,27 @@ const struct route *app_routes(size_t *n)
 {
     *n = sizeof app_route_table / sizeof *app_route_table;
     return app_route_table;
+}
+
+bool app_route_public(const struct route *r)
+{
+    static const struct {
+        enum http_method m;
+        const char *pattern;
+    } pub[] = {
+        {HTTP_GET, "/api/0/"},
+        {HTTP_GET, "/api/0/internal/health/"},
+        {HTTP_GET, "/api/0/openapi.json"},
+        {HTTP_POST, "/api/0/auth/register/"},
+        {HTTP_POST, "/api/0/auth/session/"},
+        {HTTP_GET, "/api/0/auth/session/"},
+        {HTTP_DELETE, "/api/0/auth/session/"},
+        {HTTP_POST, "/api/0/auth/session/2fa/"},
+    };
+    for (size_t i = 0; i < sizeof pub / sizeof *pub; i++)
+        if (r->method == pub[i].m && strcmp(r->pattern, pub[i].pattern) == 0)
+            return true;
+    return false;
 }
 
 const char *item_kind_name(enum item_kind k)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/roles.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
 
@@ -118,7 +119,13 @@ cJSON *api_json_key(const struct app *app, const struct store_key *k)
     api_add_id(o, "projectId", k->project_id);
     cJSON_AddBoolToObject(o, "isActive", k->active);
     api_add_time(o, "dateCreated", k->created);
-    cJSON_AddNullToObject(o, "rateLimit");
+    if (k->rate_window > 0 && k->rate_count > 0) {
+        cJSON *rl = cJSON_AddObjectToObject(o, "rateLimit");
+        cJSON_AddNumberToObject(rl, "window", (double)k->rate_window);
+        cJSON_AddNumberToObject(rl, "count", (double)k->rate_count);
+    } else {
+        cJSON_AddNullToObject(o, "rateLimit");
+    }
     cJSON *dsn = cJSON_AddObjectToObject(o, "dsn");
     snprintf(buf, sizeof buf, "%s://%s@%s/%" PRId64, scheme, k->public_key, host, k->project_id);
     cJSON_AddStringToObject(dsn, "public", buf);
@@ -134,6 +141,33 @@ cJSON *api_json_key(const struct app *app, const struct store_key *k)
     cJSON_AddStringToObject(dsn, "store", buf);
     snprintf(buf, sizeof buf, "%s/api/%" PRId64 "/envelope/", app->cfg->domain, k->project_id);
     cJSON_AddStringToObject(dsn, "envelope", buf);
+    return o;
+}
+
+cJSON *api_json_member(const struct store_member *m, double now)
+{
+    bool pending = m->user_id == 0;
+    cJSON *o = cJSON_CreateObject();
+    api_add_id(o, "id", m->id);
+    cJSON_AddStringToObject(o, "email", m->email ? m->email : "");
+    cJSON_AddStringToObject(o, "name", m->email ? m->email : "");
+    cJSON_AddStringToObject(o, "role", m->role);
+    cJSON_AddStringToObject(o, "orgRole", m->role);
+    const char *title = role_title(role_parse(m->role));
+    cJSON_AddStringToObject(o, "roleName", title ? title : m->role);
+    cJSON_AddBoolToObject(o, "pending", pending);
+    cJSON_AddBoolToObject(o, "expired", pending && m->expires <= now);
+    cJSON_AddStringToObject(o, "inviteStatus", "approved");
+    api_add_time(o, "dateCreated", m->created);
+    if (pending) {
+        cJSON_AddNullToObject(o, "user");
+        return o;
+    }
+    cJSON *u = cJSON_AddObjectToObject(o, "user");
+    api_add_id(u, "id", m->user_id);
+    cJSON_AddStringToObject(u, "email", m->email ? m->email : "");
+    cJSON_AddStringToObject(u, "username", m->email ? m->email : "");
+    cJSON_AddStringToObject(u, "name", m->email ? m->email : "");
     return o;
 }
 

@@ -33,6 +33,7 @@
  * - Memory: rows are copied into the caller's arena; the store keeps no pointer to them. */
 #include "store/postgres_int.h"
 #include "store/store_auth_int.h"
+#include "store/store_orgs_int.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -485,4 +486,5 @@ static const struct store_ops pg_ops = {
     .retention_run = pg_retention_run,
     .partitions_maintain = pg_partitions_maintain,
     .auth = &pg_auth_ops,
+    .orgs = &pg_orgs_ops,
 };

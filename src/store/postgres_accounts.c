@@ -59,6 +59,8 @@ static void pg_fill_key(struct pg_row *r, void *out)
     k->label = pg_col_text(r, 3);
     k->active = pg_col_bool(r, 4);
     k->created = pg_col_real(r, 5);
+    k->rate_window = pg_col_int(r, 6);
+    k->rate_count = pg_col_int(r, 7);
 }
 
 static void pg_fill_text0(struct pg_row *r, void *out)

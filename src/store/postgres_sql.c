@@ -9,7 +9,8 @@
 #define TEAM_COLS "t.id, t.org_id, t.slug, t.name, t.created"
 #define PROJECT_COLS "p.id, p.org_id, p.slug, p.name, p.platform, o.slug, p.created"
 #define PROJECT_FROM " FROM projects p JOIN organizations o ON o.id = p.org_id"
-#define KEY_COLS "k.id, k.project_id, k.public_key, k.label, k.active, k.created"
+#define KEY_COLS                                                                                   \
+    "k.id, k.project_id, k.public_key, k.label, k.active, k.created, k.rate_window, k.rate_count"
 #define ISSUE_COLS                                                                                 \
     "i.id, i.project_id, i.short_num, p.slug, i.hash, i.title, i.culprit, i.type, i.level, "       \
     "i.status, i.metadata, i.first_seen, i.last_seen, i.times_seen, i.user_count, i.platform, "    \

@@ -28,6 +28,7 @@
  * - Memory: rows are copied into the caller's arena; the store keeps no pointer to them. */
 #include "store/sqlite_int.h"
 #include "store/store_auth_int.h"
+#include "store/store_orgs_int.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -50,7 +51,8 @@ extern const struct embedded_file snag_migrations_sqlite[];
 #define TEAM_COLS "t.id, t.org_id, t.slug, t.name, t.created"
 #define PROJECT_COLS "p.id, p.org_id, p.slug, p.name, p.platform, o.slug, p.created"
 #define PROJECT_FROM " FROM projects p JOIN organizations o ON o.id = p.org_id"
-#define KEY_COLS "k.id, k.project_id, k.public_key, k.label, k.active, k.created"
+#define KEY_COLS                                                                                   \
+    "k.id, k.project_id, k.public_key, k.label, k.active, k.created, k.rate_window, k.rate_count"
 #define EVENT_COLS "e.id, e.project_id, e.issue_id, e.event_id, e.timestamp, e.received, e.data"
 
 static const char *const sq_sql[SQ__MAX] = {
@@ -402,6 +404,8 @@ void sq_fill_key(struct sq_row *r, void *out)
     k->label = sq_col_text(r, 3);
     k->active = sq_col_int(r, 4) != 0;
     k->created = sq_col_real(r, 5);
+    k->rate_window = sq_col_int(r, 6);
+    k->rate_count = sq_col_int(r, 7);
 }
 
 void sq_fill_issue(struct sq_row *r, void *out)
@@ -791,4 +795,5 @@ static const struct store_ops sq_ops = {
     .retention_run = sq_retention_run,
     .partitions_maintain = sq_partitions_maintain,
     .auth = &sq_auth_ops,
+    .orgs = &sq_orgs_ops,
 };

@@ -58,6 +58,8 @@ struct store_key {
     const char *label;
     bool active;
     double created;
+    int64_t rate_window, rate_count; /* rate limit: rate_count events per rate_window
+                                        seconds; both 0: none */
 };
 
 struct store_issue {
@@ -246,6 +248,95 @@ enum err store_key_list(struct store *st, struct arena *a, int64_t project_id,
 /* Ingest's key check: E_NOTFOUND when no such key (inactive keys are returned, active=false). */
 enum err store_key_by_public(struct store *st, struct arena *a, const char *public_key,
                              struct store_key *out) WUR;
+
+/* ---- organization resources: members and invitations, teams, project settings, keys
+ * (store_orgs.c). Updates take NULL for "keep"; E_NOTFOUND when the row is gone; E_CONFLICT
+ * on a taken slug. ------------------------------------------------------------------------ */
+
+struct store_member {
+    int64_t id, org_id;
+    int64_t user_id;   /* 0: a pending invitation */
+    const char *email; /* the user's address, or the invited one */
+    const char *role;  /* owner | manager | admin | member */
+    double created;
+    double expires; /* invitations: when the token stops working; members: 0 */
+};
+
+enum err store_org_update(struct store *st, int64_t org_id, const char *name, const char *slug) WUR;
+/* Deletes the org with its members, teams, projects, keys, issues and events. */
+enum err store_org_delete(struct store *st, int64_t org_id) WUR;
+
+/* Members and pending invitations of the org, oldest first. */
+enum err store_member_list(struct store *st, struct arena *a, int64_t org_id,
+                           struct store_member **rows, size_t *n) WUR;
+enum err store_member_get(struct store *st, struct arena *a, int64_t org_id, int64_t member_id,
+                          struct store_member *out) WUR;
+/* The user's membership (never an invitation). */
+enum err store_member_by_user(struct store *st, struct arena *a, int64_t org_id, int64_t user_id,
+                              struct store_member *out) WUR;
+/* A pending invitation of email (token_hash: hex SHA-256 of its token). E_CONFLICT when the
+ * address is already invited or belongs to a member. */
+enum err store_member_invite(struct store *st, int64_t org_id, const char *email, const char *role,
+                             const char *token_hash, int64_t invited_by, double expires,
+                             struct arena *a, struct store_member *out) WUR;
+/* Turns invitation member_id into user_id's membership when token_hash matches and it has
+ * not expired at now: E_NOTFOUND otherwise, E_CONFLICT when the user is already a member. */
+enum err store_member_accept(struct store *st, int64_t member_id, const char *token_hash,
+                             int64_t user_id, double now, struct arena *a,
+                             struct store_member *out) WUR;
+/* E_CONFLICT when it would leave the org without an owner (the last owner stays). */
+enum err store_member_set_role(struct store *st, int64_t org_id, int64_t member_id,
+                               const char *role) WUR;
+enum err store_member_delete(struct store *st, int64_t org_id, int64_t member_id) WUR;
+
+enum err store_team_update(struct store *st, int64_t team_id, const char *name,
+                           const char *slug) WUR;
+/* Deletes the team; its projects stay (without it). */
+enum err store_team_delete(struct store *st, int64_t team_id) WUR;
+enum err store_team_members(struct store *st, struct arena *a, int64_t team_id,
+                            struct store_member **rows, size_t *n) WUR;
+/* E_NOTFOUND unless team and member belong to the same org; E_CONFLICT when already on it. */
+enum err store_team_member_add(struct store *st, int64_t team_id, int64_t member_id) WUR;
+enum err store_team_member_remove(struct store *st, int64_t team_id, int64_t member_id) WUR;
+enum err store_team_projects(struct store *st, struct arena *a, int64_t team_id,
+                             struct store_project **rows, size_t *n) WUR;
+/* Whether the user is on the team / on one of the project's teams. */
+enum err store_user_on_team(struct store *st, int64_t team_id, int64_t user_id, bool *yes) WUR;
+enum err store_user_on_project(struct store *st, int64_t project_id, int64_t user_id,
+                               bool *yes) WUR;
+
+enum err store_project_teams(struct store *st, struct arena *a, int64_t project_id,
+                             struct store_team **rows, size_t *n) WUR;
+/* E_NOTFOUND unless both belong to the same org; E_CONFLICT when already linked. */
+enum err store_project_team_add(struct store *st, int64_t project_id, int64_t team_id) WUR;
+enum err store_project_team_remove(struct store *st, int64_t project_id, int64_t team_id) WUR;
+
+struct store_project_update {
+    const char *name, *slug; /* NULL: keep */
+    bool set_platform;
+    const char *platform;      /* with set_platform; NULL clears it */
+    const char *settings_json; /* a JSON object text, or NULL: keep */
+};
+enum err store_project_update(struct store *st, int64_t project_id,
+                              const struct store_project_update *u) WUR;
+/* The project's settings (a JSON object text, "{}" when none were set), in the arena. */
+enum err store_project_settings(struct store *st, struct arena *a, int64_t project_id,
+                                const char **json) WUR;
+/* Deletes the project with its keys, issues and events. */
+enum err store_project_delete(struct store *st, int64_t project_id) WUR;
+
+struct store_key_update {
+    const char *label; /* NULL: keep */
+    int active;        /* -1: keep, else 0 or 1 */
+    bool set_rate;     /* replace the rate limit with rate_window/rate_count (0, 0: none) */
+    int64_t rate_window, rate_count;
+};
+enum err store_key_update(struct store *st, int64_t key_id, const struct store_key_update *u) WUR;
+enum err store_key_delete(struct store *st, int64_t key_id) WUR;
+/* In one transaction: a new active key with new_public_key and the old one's label and rate
+ * limit, and the old key deactivated. out gets the new key. */
+enum err store_key_rotate(struct store *st, int64_t key_id, const char *new_public_key,
+                          struct arena *a, struct store_key *out) WUR;
 
 /* ---- issues and events ------------------------------------------------------------------ */
 

@@ -80,6 +80,8 @@ struct store_ops {
 
     /* accounts: sessions, two-factor, token management (store_auth_int.h) */
     const struct store_auth_ops *auth;
+    /* organization resources: a query driver for store_orgs.c (store_orgs_int.h) */
+    const struct store_orgs_ops *orgs;
 };
 
 /* The base of every backend's handle; backends put it first and cast. */
