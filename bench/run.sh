@@ -5,11 +5,13 @@
 #   bash bench/run.sh            full run, a few minutes
 #   bash bench/run.sh --smoke    seconds, tiny counts: checks the harness and the loss check
 #                                only (make test runs it; timings there mean nothing)
+#   bash bench/run.sh --ingest   the ingest rows only (no query data set), for quick steps
 #
 # Environment: BENCH_BUILD (build dir holding snag and bench/, default build), DB (sqlite, or
 # postgres: a throwaway server from scripts/pg.sh, reset before every run), BENCH_SECONDS (per
 # snag ingest run, default 8), BENCH_EVENTS / BENCH_ISSUES (query data set, default 1,000,000
-# in 10,000 issues).
+# in 10,000 issues), BENCH_WORKLOADS (comma-separated ingest rows to run, default all four:
+# "store json,store gzip,envelope json,envelope gzip").
 #
 # For every ingest workload (store and envelope endpoints, plain and gzip bodies) it runs the
 # ceiling server (bench/ceiling.c) and then snag on a fresh database (SQLite: a copy of a
@@ -24,11 +26,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MODE=full
+INGEST_ONLY=0
 [ "${1:-}" = "--smoke" ] && MODE=smoke
+[ "${1:-}" = "--ingest" ] && INGEST_ONLY=1
 BUILD="${BENCH_BUILD:-build}"
 DB="${DB:-sqlite}"
-SNAG="$PWD/$BUILD/snag"
-TOOLS="$PWD/$BUILD/bench"
+[[ $BUILD == /* ]] || BUILD="$PWD/$BUILD"
+SNAG="$BUILD/snag"
+TOOLS="$BUILD/bench"
 CONNS=64
 EVENT_GROUPS=100 # not GROUPS: bash owns that name
 if [ "$MODE" = full ]; then
@@ -286,6 +291,7 @@ ingest_workloads() {
     for spec in "store:store json" "store --gzip:store gzip" "envelope:envelope json" \
         "envelope --gzip:envelope gzip"; do
         label=${spec#*:}
+        [[ ",${BENCH_WORKLOADS:-$label}," == *",$label,"* ]] || continue
         read -r -a args <<<"--mode ${spec%%:*}"
         ceil=$(ceiling_rate "${args[@]}")
         snag_run "${label// /-}" "${args[@]}" "${SNAG_RUN[@]}"
@@ -338,17 +344,19 @@ target() { # target LABEL MEASURED UNIT GOAL-TEXT PASS-EXPR
     printf '  %-40s %12s %-4s  target %-12s %s\n' "$1" "$2" "$3" "$4" "$mark"
 }
 
+report_rows() {
+    printf '%-22s %10s %12s %6s %8s %8s %10s %12s %9s %9s %6s\n' workload "snag ev/s" \
+        "ceiling ev/s" ratio "p50 ms" "p99 ms" "peak RSS MB" "CPU s/1k ev" "200s" stored loss
+    printf '%s\n' "${ROWS[@]}"
+}
+
 report_table() {
-    local h
     echo
     echo "snag bench ($MODE) — $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
     echo "$("$SNAG" --version 2>/dev/null || echo snag) ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), DB=$DB ($DB_NOTE); $CONNS keep-alive connections, $EVENT_GROUPS groups;" \
         "events $(calc "$BODY_JSON / 1024" | cut -c1-4) KB JSON, $(calc "$BODY_GZ / 1024" | cut -c1-4) KB gzip; load generator on the same machine"
     echo
-    h=$(printf '%-22s %10s %12s %6s %8s %8s %10s %12s %9s %9s %6s' workload "snag ev/s" \
-        "ceiling ev/s" ratio "p50 ms" "p99 ms" "peak RSS MB" "CPU s/1k ev" "200s" stored loss)
-    echo "$h"
-    printf '%s\n' "${ROWS[@]}"
+    report_rows
     printf '%-22s %s\n' "issue list" "p50 $(kv "$LIST_OUT" p50_ms) ms, p99 $(kv "$LIST_OUT" p99_ms) ms ($(kv "$LIST_OUT" completed) requests, 1 connection, $SEED_EVENTS events in $SEED_ISSUES issues)"
     printf '%-22s %s\n' "issue detail" "p50 $(kv "$DETAIL_OUT" p50_ms) ms, p99 $(kv "$DETAIL_OUT" p99_ms) ms ($(kv "$DETAIL_OUT" completed) requests, random issues)"
     printf '%-22s %s\n' "cold start" "$(calc "sprintf(\"%.1f\", $FIRST_COLD_MS)") ms empty database, $(calc "sprintf(\"%.1f\", $BIG_COLD_MS)") ms with $SEED_EVENTS events (exec to first 200 on /_health/)"
@@ -403,9 +411,13 @@ main() {
     [ "$MODE" = full ] && echo "bench: about 2 minutes (snag's log is shown only on failure)" >&2
     setup_backend
     ingest_workloads
-    query_workloads
-    report_table
-    report_targets
+    if [ "$INGEST_ONLY" = 1 ]; then
+        report_rows
+    else
+        query_workloads
+        report_table
+        report_targets
+    fi
     if [ "$FAILED" != 0 ]; then
         tail -30 "$WORK/snag.log" >&2
         exit 1

@@ -33,7 +33,7 @@
 #define SEED_BODY_MAX 16384
 #define SEED_SPAN_SECONDS (14 * 86400.0)
 #define SEED_USERS_PER_ISSUE 20
-#define SEED_ZSTD_LEVEL 3 /* as ingest stores it */
+#define SEED_ZSTD_LEVEL 1 /* as ingest stores it */
 
 /* What every event of one issue shares: the summary columns and the stored body. */
 struct seed_group {

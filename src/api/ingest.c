@@ -3,12 +3,15 @@
  * DESIGN: everything up to the commit happens on the request's own thread and allocates from
  * the request arena: credentials, key lookup, decompression (into a capped heap buffer the
  * arena frees), envelope framing, JSON parse, normalisation, grouping and zstd compression of
- * the stored body. The one event of a request then becomes a writer job living in the arena;
- * the connection is suspended until the writer's done() callback sets the answer. */
+ * the stored body, the event inside a jsonx arena scope (its tree lives in the arena). The one
+ * event of a request then becomes a writer job living in the arena; the connection is suspended
+ * until the writer's done() callback, which only records the result and resumes it; the
+ * answer is then built on the request's own thread (ingest_answer). */
 #include "api/ingest.h"
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,7 +28,7 @@
 #include "proto/event.h"
 #include "proto/grouping.h"
 
-#define ZSTD_STORE_LEVEL 3
+#define ZSTD_STORE_LEVEL 1 /* level 3 saves 1.4% of the bytes for 3 more µs per event */
 
 struct ingest {
     struct http_request *req;
@@ -35,6 +38,7 @@ struct ingest {
     double received;
     struct slice key; /* public key from HTTP credentials or the envelope dsn */
     struct writer_job job;
+    enum err result;   /* the writer's, read once the request is resumed */
     char event_id[33]; /* answered id; "" when none */
 };
 
@@ -159,9 +163,10 @@ static enum err ingest_unwrap_base64(struct ingest *in, struct slice *body, stru
 
 /* ---- event ------------------------------------------------------------------------------ */
 
-/* Parses, normalises, groups and compresses one event into in->job. */
-static enum err ingest_prepare_event(struct ingest *in, struct slice payload,
-                                     const cJSON *envelope_header, struct errinfo *ei)
+/* Parses, normalises, groups and compresses one event into in->job; runs inside the arena
+ * scope opened by ingest_prepare_event, so the event's tree lives in the request arena. */
+static enum err ingest_prepare_scoped(struct ingest *in, struct slice payload,
+                                      const cJSON *envelope_header, struct errinfo *ei)
 {
     if (payload.len > LIMIT_EVENT_SIZE)
         return errinfo_set(ei, E_TOOBIG, "event exceeds %zu bytes", LIMIT_EVENT_SIZE);
@@ -218,15 +223,26 @@ static enum err ingest_prepare_event(struct ingest *in, struct slice payload,
     return s->hash ? E_OK : E_NOMEM;
 }
 
+/* The scope covers only the event: trees built outside it (the envelope header, which
+ * proto/envelope.c ties to the arena with a cJSON_Delete hook) must stay on the heap. */
+static enum err ingest_prepare_event(struct ingest *in, struct slice payload,
+                                     const cJSON *envelope_header, struct errinfo *ei)
+{
+    jsonx_arena_begin(in->a);
+    enum err e = ingest_prepare_scoped(in, payload, envelope_header, ei);
+    jsonx_arena_end();
+    return e;
+}
+
 /* ---- answering ------------------------------------------------------------------------ */
 
+/* {"id":"<32 hex>"}, or {} when there is no id. */
 static void ingest_respond_id(struct ingest *in)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (in->event_id[0])
-        cJSON_AddStringToObject(o, "id", in->event_id);
-    http_respond_json(in->req, 200, o);
-    cJSON_Delete(o);
+    char body[sizeof "{\"id\":\"\"}" + sizeof in->event_id];
+    int n = in->event_id[0] ? snprintf(body, sizeof body, "{\"id\":\"%s\"}", in->event_id)
+                            : snprintf(body, sizeof body, "{}");
+    http_respond(in->req, 200, "application/json", body, (size_t)n);
 }
 
 static enum handler_result ingest_fail(struct ingest *in, enum err e, const struct errinfo *ei)
@@ -238,20 +254,29 @@ static enum handler_result ingest_fail(struct ingest *in, enum err e, const stru
     return HANDLER_DONE;
 }
 
-/* Writer thread: the event is committed (or the batch failed). */
-static void ingest_committed(struct writer_job *job, enum err result)
+/* Request thread, once resumed: answers with the writer's result. */
+static void ingest_answer(struct http_request *req, void *arg)
 {
-    struct ingest *in = job->ctx;
-    if (result) {
+    (void)req;
+    struct ingest *in = arg;
+    if (in->result) {
         http_respond_detail(in->req, 503, "event could not be stored, retry later");
         http_add_header(in->req, "Retry-After", "5");
     } else {
-        atomic_fetch_add(job->ev.duplicate ? &in->app->stats.events_duplicate
-                                           : &in->app->stats.events_stored,
+        atomic_fetch_add(in->job.ev.duplicate ? &in->app->stats.events_duplicate
+                                              : &in->app->stats.events_stored,
                          1);
         ingest_respond_id(in);
     }
-    http_resume(in->req);
+}
+
+/* Writer thread: the event is committed (or the batch failed). Only records the result and
+ * wakes the request: the answer is built on the request's own thread (ingest_answer). */
+static void ingest_committed(struct writer_job *job, enum err result)
+{
+    struct ingest *in = job->ctx;
+    in->result = result;
+    http_resume_then(in->req, ingest_answer, in);
 }
 
 static enum handler_result ingest_commit(struct ingest *in)

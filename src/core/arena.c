@@ -176,3 +176,14 @@ size_t arena_used(const struct arena *a)
 {
     return a->used;
 }
+
+int arena_owns(const struct arena *a, const void *p)
+{
+    uintptr_t u = (uintptr_t)p;
+    for (const struct arena_block *b = a->head; b; b = b->next) {
+        uintptr_t lo = (uintptr_t)b->data;
+        if (u >= lo && u < lo + b->cap)
+            return 1;
+    }
+    return 0;
+}

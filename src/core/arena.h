@@ -40,4 +40,8 @@ int arena_defer(struct arena *a, void (*fn)(void *), void *ptr);
 
 size_t arena_used(const struct arena *a);
 
+/* True when p points into memory handed out by a (a walk over its blocks: cheap for a normal
+ * arena, linear in the number of allocations with SNAG_ARENA_SEPARATE). */
+int arena_owns(const struct arena *a, const void *p);
+
 #endif

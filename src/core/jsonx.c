@@ -1,10 +1,67 @@
-/* jsonx: cJSON helpers. */
+/* jsonx: cJSON helpers and the arena scope for cJSON allocations (see jsonx.h). */
 #include "core/jsonx.h"
 
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/limits.h"
+
+/* This thread's open scope (NULL when none), and whether an allocation in it hit the budget. */
+static _Thread_local struct arena *jsonx_scope;
+static _Thread_local bool jsonx_scope_full;
+static pthread_once_t jsonx_once = PTHREAD_ONCE_INIT;
+
+static void *jsonx_malloc(size_t n)
+{
+    if (!jsonx_scope)
+        return malloc(n);
+    void *p = arena_alloc(jsonx_scope, n);
+    if (!p)
+        jsonx_scope_full = true;
+    return p;
+}
+
+static void jsonx_free(void *p)
+{
+    if (p && jsonx_scope && arena_owns(jsonx_scope, p))
+        return;
+    free(p);
+}
+
+static void jsonx_install_hooks(void)
+{
+    cJSON_Hooks h = {jsonx_malloc, jsonx_free};
+    cJSON_InitHooks(&h);
+}
+
+void jsonx_init(void)
+{
+    pthread_once(&jsonx_once, jsonx_install_hooks);
+}
+
+void jsonx_arena_begin(struct arena *a)
+{
+    jsonx_init();
+    jsonx_scope = a;
+    jsonx_scope_full = false;
+}
+
+void jsonx_arena_end(void)
+{
+    jsonx_scope = NULL;
+}
+
+/* True when tree lives in the open scope's arena (it must then not be deleted later). */
+static bool jsonx_in_scope(const cJSON *tree)
+{
+    return jsonx_scope && arena_owns(jsonx_scope, tree);
+}
 
 static int jsonx_depth(const cJSON *item, int depth)
 {
@@ -28,7 +85,7 @@ static void jsonx_delete_hook(void *p)
 
 int jsonx_own(struct arena *a, cJSON *tree)
 {
-    if (a && tree)
+    if (a && tree && !jsonx_in_scope(tree))
         return arena_defer(a, jsonx_delete_hook, tree);
     return 0;
 }
@@ -40,6 +97,8 @@ enum err jsonx_parse(struct arena *a, const char *p, size_t len, cJSON **out, st
         return errinfo_set(ei, E_PARSE, "empty JSON document");
     const char *end = NULL;
     cJSON *tree = cJSON_ParseWithLengthOpts(p, len, &end, 0);
+    if (!tree && jsonx_scope && jsonx_scope_full)
+        return errinfo_set(ei, E_TOOBIG, "request too large to parse");
     if (!tree) {
         size_t off = end && end >= p ? (size_t)(end - p) : 0;
         return errinfo_set(ei, E_PARSE, "invalid JSON at byte %zu", off);
@@ -61,33 +120,43 @@ enum err jsonx_parse(struct arena *a, const char *p, size_t len, cJSON **out, st
     return E_OK;
 }
 
+cJSON *jsonx_get(const cJSON *obj, const char *key)
+{
+    if (!obj || !key)
+        return NULL;
+    for (cJSON *c = obj->child; c && c->string; c = c->next)
+        if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+            return c;
+    return NULL;
+}
+
 const char *jsonx_str(const cJSON *obj, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const cJSON *v = jsonx_get(obj, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 double jsonx_num(const cJSON *obj, const char *key, double fallback)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const cJSON *v = jsonx_get(obj, key);
     return cJSON_IsNumber(v) ? v->valuedouble : fallback;
 }
 
 bool jsonx_bool(const cJSON *obj, const char *key, bool fallback)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const cJSON *v = jsonx_get(obj, key);
     return cJSON_IsBool(v) ? cJSON_IsTrue(v) : fallback;
 }
 
 cJSON *jsonx_obj(const cJSON *obj, const char *key)
 {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    cJSON *v = jsonx_get(obj, key);
     return cJSON_IsObject(v) ? v : NULL;
 }
 
 cJSON *jsonx_arr(const cJSON *obj, const char *key)
 {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    cJSON *v = jsonx_get(obj, key);
     return cJSON_IsArray(v) ? v : NULL;
 }
 
@@ -95,7 +164,7 @@ cJSON *jsonx_set(cJSON *obj, const char *key, cJSON *item)
 {
     if (!item)
         return NULL;
-    if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
+    if (jsonx_get(obj, key)) {
         if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item)) {
             cJSON_Delete(item);
             return NULL;
@@ -117,12 +186,177 @@ cJSON *jsonx_set_num(cJSON *obj, const char *key, double value)
     return jsonx_set(obj, key, cJSON_CreateNumber(value));
 }
 
+/* ---- printing ---------------------------------------------------------------------------- */
+
+/* The compact printer writes straight into an arena buffer that doubles as it fills. Its
+ * output is byte for byte cJSON_PrintUnformatted's (same escapes, same number formats), but
+ * it needs no malloc per growth step, no strlen per string and no sscanf per number. */
+struct jw {
+    struct arena *a;
+    char *p;
+    size_t len, cap;
+    bool fail;
+};
+
+#define JW_INITIAL 4096
+
+static bool jw_grow(struct jw *w, size_t more)
+{
+    size_t cap = w->cap ? w->cap : JW_INITIAL;
+    while (cap - w->len < more) {
+        if (cap > SIZE_MAX / 2)
+            return false;
+        cap *= 2;
+    }
+    char *p = arena_alloc(w->a, cap);
+    if (!p)
+        return false;
+    if (w->len)
+        memcpy(p, w->p, w->len);
+    w->p = p;
+    w->cap = cap;
+    return true;
+}
+
+static void jw_put(struct jw *w, const char *s, size_t n)
+{
+    if (!w->fail && w->cap - w->len < n && !jw_grow(w, n))
+        w->fail = true;
+    if (w->fail)
+        return;
+    memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+static void jw_char(struct jw *w, char c)
+{
+    jw_put(w, &c, 1);
+}
+
+/* Bytes a JSON string cannot hold raw: controls, '"', '\\' (and the terminating NUL). */
+static bool jw_needs_escape(unsigned char c)
+{
+    return c < 32 || c == '"' || c == '\\';
+}
+
+static void jw_escape(struct jw *w, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+    const char *k = memchr(from, c, sizeof from - 1);
+    char esc[6] = {'\\', k ? to[k - from] : 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    jw_put(w, esc, k ? 2 : 6);
+}
+
+/* cJSON's escapes: the short ones, \u00xx for other control bytes, all else raw. Raw runs
+ * are copied straight into the buffer, which is grown JW_RUN bytes at a time. */
+#define JW_RUN 256
+static void jw_string(struct jw *w, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    jw_char(w, '"');
+    while (!w->fail) {
+        if (w->cap - w->len < JW_RUN && !jw_grow(w, JW_RUN)) {
+            w->fail = true;
+            return;
+        }
+        char *o = w->p + w->len, *end = o + JW_RUN;
+        while (o < end && !jw_needs_escape(*u))
+            *o++ = (char)*u++;
+        w->len = (size_t)(o - w->p);
+        if (o < end && !*u)
+            break;
+        if (o < end)
+            jw_escape(w, *u++);
+    }
+    jw_char(w, '"');
+}
+
+static bool jw_close_enough(double a, double b)
+{
+    double max = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+    return fabs(a - b) <= max * DBL_EPSILON;
+}
+
+static void jw_number(struct jw *w, const cJSON *item)
+{
+    char nb[32];
+    double d = item->valuedouble;
+    int n;
+    if (isnan(d) || isinf(d)) {
+        n = snprintf(nb, sizeof nb, "null");
+    } else if (d == trunc(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
+        /* what %1.15g prints for an integer of at most 15 digits */
+        n = snprintf(nb, sizeof nb, "%lld", (long long)d);
+    } else {
+        n = snprintf(nb, sizeof nb, "%1.15g", d);
+        if (!jw_close_enough(strtod(nb, NULL), d))
+            n = snprintf(nb, sizeof nb, "%1.17g", d);
+    }
+    if (n < 0 || (size_t)n >= sizeof nb)
+        w->fail = true;
+    else
+        jw_put(w, nb, (size_t)n);
+}
+
+static void jw_value(struct jw *w, const cJSON *item);
+
+static void jw_children(struct jw *w, const cJSON *item, bool keys)
+{
+    jw_char(w, keys ? '{' : '[');
+    for (const cJSON *c = item->child; c && !w->fail; c = c->next) {
+        if (c != item->child)
+            jw_char(w, ',');
+        if (keys) {
+            jw_string(w, c->string);
+            jw_char(w, ':');
+        }
+        jw_value(w, c);
+    }
+    jw_char(w, keys ? '}' : ']');
+}
+
+static void jw_value(struct jw *w, const cJSON *item)
+{
+    switch (item->type & 0xFF) {
+    case cJSON_NULL:
+        jw_put(w, "null", 4);
+        break;
+    case cJSON_False:
+        jw_put(w, "false", 5);
+        break;
+    case cJSON_True:
+        jw_put(w, "true", 4);
+        break;
+    case cJSON_Number:
+        jw_number(w, item);
+        break;
+    case cJSON_String:
+        jw_string(w, item->valuestring);
+        break;
+    case cJSON_Raw:
+        if (item->valuestring)
+            jw_put(w, item->valuestring, strlen(item->valuestring));
+        else
+            w->fail = true;
+        break;
+    case cJSON_Array:
+        jw_children(w, item, false);
+        break;
+    case cJSON_Object:
+        jw_children(w, item, true);
+        break;
+    default:
+        w->fail = true;
+    }
+}
+
 char *jsonx_print(struct arena *a, const cJSON *tree)
 {
-    char *s = cJSON_PrintUnformatted(tree);
-    if (!s)
+    struct jw w = {.a = a};
+    if (!tree)
         return NULL;
-    char *copy = arena_strdup(a, s);
-    free(s);
-    return copy;
+    jw_value(&w, tree);
+    jw_char(&w, '\0');
+    return w.fail ? NULL : w.p;
 }

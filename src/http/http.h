@@ -91,6 +91,11 @@ void http_add_header(struct http_request *req, const char *name, const char *val
 void http_suspend(struct http_request *req);
 /* From any thread, after setting the response. */
 void http_resume(struct http_request *req);
+/* From any thread, without setting the response: fn(req, arg) sets it, called on the
+ * request's own pool thread just before the response is sent. Keeps a busy thread that
+ * resumes many requests (the ingest writer) to a store and a wake-up per request. */
+typedef void (*http_resume_fn)(struct http_request *req, void *arg);
+void http_resume_then(struct http_request *req, http_resume_fn fn, void *arg);
 
 /* ---- server ---------------------------------------------------------------------------------- */
 

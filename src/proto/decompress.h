@@ -31,7 +31,7 @@ enum err proto_decompress(enum encoding enc, const void *in, size_t len, size_t 
 
 /* Compresses with zstd (level clamped to 1..19) for storage, appending to out (whose max is
  * raised to fit ZSTD_compressBound when smaller, so buf_init(out, 0) is fine). The caller
- * frees out with buf_free. */
+ * frees out with buf_free. Each calling thread keeps one zstd context, freed at its exit. */
 enum err proto_zstd_compress(const void *in, size_t len, int level, struct buf *out) WUR;
 
 #endif

@@ -61,7 +61,7 @@ enum err ev_set_text(cJSON *it, const char *s)
 
 cJSON *ev_stringify(struct arena *a, cJSON *obj, const char *key)
 {
-    cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    cJSON *it = jsonx_get(obj, key);
     if (!it)
         return NULL;
     const char *s = ev_text(a, it);
@@ -135,15 +135,24 @@ static enum err ev_rekey(struct arena *a, cJSON *it)
     return E_OK;
 }
 
+/* True when s is valid UTF-8; one pass for the usual all-ASCII string, utf8_valid (which
+ * needs the length) only past the first byte >= 0x80. */
+static bool ev_utf8_ok(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u && *u < 0x80)
+        u++;
+    return !*u || utf8_valid((const char *)u, strlen((const char *)u));
+}
+
 /* Makes every key and string value in the tree valid UTF-8. */
 static enum err ev_sanitize_tree(struct arena *a, cJSON *node, int depth)
 {
     enum err rc = E_OK;
     for (cJSON *c = node->child; c && rc == E_OK; c = c->next) {
-        if (c->string && !utf8_valid(c->string, strlen(c->string)))
+        if (c->string && !ev_utf8_ok(c->string))
             rc = ev_rekey(a, c);
-        if (rc == E_OK && cJSON_IsString(c) && c->valuestring &&
-            !utf8_valid(c->valuestring, strlen(c->valuestring))) {
+        if (rc == E_OK && cJSON_IsString(c) && c->valuestring && !ev_utf8_ok(c->valuestring)) {
             char *fixed = utf8_sanitize(a, c->valuestring, strlen(c->valuestring));
             rc = fixed ? ev_set_text(c, fixed) : E_TOOBIG;
         }
@@ -159,8 +168,7 @@ static void ev_rename_aliases(cJSON *ev)
         cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(ev, ev_aliases[i][0]);
         if (!old)
             continue;
-        if (cJSON_GetObjectItemCaseSensitive(ev, ev_aliases[i][1]) ||
-            !cJSON_AddItemToObject(ev, ev_aliases[i][1], old))
+        if (jsonx_get(ev, ev_aliases[i][1]) || !cJSON_AddItemToObject(ev, ev_aliases[i][1], old))
             cJSON_Delete(old);
     }
     cJSON_DeleteItemFromObjectCaseSensitive(ev, "_meta");
@@ -194,7 +202,7 @@ static enum err ev_norm_platform_level(struct norm *n)
     const char *platform = jsonx_str(n->ev, "platform");
     if (!ev_platform_ok(platform) && !jsonx_set_str(n->ev, "platform", "other"))
         return E_NOMEM;
-    const char *level = ev_level_name(cJSON_GetObjectItemCaseSensitive(n->ev, "level"));
+    const char *level = ev_level_name(jsonx_get(n->ev, "level"));
     if (!level) {
         const char *type = jsonx_str(n->ev, "type");
         level = type && strcmp(type, "transaction") == 0 ? "info" : "error";
@@ -245,7 +253,7 @@ static void ev_norm_attrs(struct norm *n)
 static enum err ev_shift_ts(cJSON *obj, const char *key, double shift)
 {
     double t;
-    if (!ev_parse_ts(cJSON_GetObjectItemCaseSensitive(obj, key), &t)) {
+    if (!ev_parse_ts(jsonx_get(obj, key), &t)) {
         cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
         return E_OK;
     }
@@ -262,11 +270,9 @@ static enum err ev_shift_list(cJSON *ev, const char *iface, const char *list, do
     {
         if (!cJSON_IsObject(it))
             continue;
-        if (cJSON_GetObjectItemCaseSensitive(it, "timestamp") &&
-            ev_shift_ts(it, "timestamp", shift) != E_OK)
+        if (jsonx_get(it, "timestamp") && ev_shift_ts(it, "timestamp", shift) != E_OK)
             return E_NOMEM;
-        if (cJSON_GetObjectItemCaseSensitive(it, "start_timestamp") &&
-            ev_shift_ts(it, "start_timestamp", shift) != E_OK)
+        if (jsonx_get(it, "start_timestamp") && ev_shift_ts(it, "start_timestamp", shift) != E_OK)
             return E_NOMEM;
     }
     return E_OK;
@@ -278,7 +284,7 @@ static enum err ev_norm_timestamps(struct norm *n, double *ts_out)
 {
     double r = n->received, ts = 0, shift = 0;
     double sent_at = n->ctx ? n->ctx->sent_at : 0;
-    bool have = ev_parse_ts(cJSON_GetObjectItemCaseSensitive(n->ev, "timestamp"), &ts);
+    bool have = ev_parse_ts(jsonx_get(n->ev, "timestamp"), &ts);
     if (have && (ts > r + LIMIT_FUTURE_SECS || ts < r - LIMIT_PAST_SECS))
         shift = r - ts;
     else if (sent_at > 0 && fabs(r - sent_at) >= CLOCK_DRIFT_MIN_SECS)
@@ -287,8 +293,7 @@ static enum err ev_norm_timestamps(struct norm *n, double *ts_out)
         return E_NOMEM;
     if (ev_shift_ts(n->ev, "timestamp", have ? shift : 0) != E_OK)
         return E_NOMEM;
-    if (cJSON_GetObjectItemCaseSensitive(n->ev, "start_timestamp") &&
-        ev_shift_ts(n->ev, "start_timestamp", shift) != E_OK)
+    if (jsonx_get(n->ev, "start_timestamp") && ev_shift_ts(n->ev, "start_timestamp", shift) != E_OK)
         return E_NOMEM;
     if (ev_shift_list(n->ev, "breadcrumbs", "values", shift) != E_OK ||
         ev_shift_list(n->ev, "spans", NULL, shift) != E_OK)
@@ -358,7 +363,7 @@ static enum err ev_norm_user_ip(struct norm *n, cJSON *user)
 
 static enum err ev_norm_user(struct norm *n)
 {
-    cJSON *user = cJSON_GetObjectItemCaseSensitive(n->ev, "user");
+    cJSON *user = jsonx_get(n->ev, "user");
     if (user && !cJSON_IsObject(user)) {
         cJSON_DeleteItemFromObjectCaseSensitive(n->ev, "user");
         user = NULL;
@@ -378,7 +383,7 @@ static enum err ev_norm_user(struct norm *n)
 /* Splits "?query" and "#fragment" out of request.url. */
 static enum err ev_norm_request(struct norm *n)
 {
-    cJSON *req = cJSON_GetObjectItemCaseSensitive(n->ev, "request");
+    cJSON *req = jsonx_get(n->ev, "request");
     if (req && !cJSON_IsObject(req)) {
         cJSON_DeleteItemFromObjectCaseSensitive(n->ev, "request");
         return E_OK;
@@ -390,15 +395,13 @@ static enum err ev_norm_request(struct norm *n)
     char *hash = strchr(s, '#');
     if (hash) {
         *hash = '\0';
-        if (!cJSON_GetObjectItemCaseSensitive(req, "fragment") && hash[1] &&
-            !jsonx_set_str(req, "fragment", hash + 1))
+        if (!jsonx_get(req, "fragment") && hash[1] && !jsonx_set_str(req, "fragment", hash + 1))
             return E_NOMEM;
     }
     char *q = strchr(s, '?');
     if (q) {
         *q = '\0';
-        if (!cJSON_GetObjectItemCaseSensitive(req, "query_string") && q[1] &&
-            !jsonx_set_str(req, "query_string", q + 1))
+        if (!jsonx_get(req, "query_string") && q[1] && !jsonx_set_str(req, "query_string", q + 1))
             return E_NOMEM;
     }
     return E_OK;
@@ -407,7 +410,7 @@ static enum err ev_norm_request(struct norm *n)
 /* contexts: objects only, each with a type (defaulting to its alias). */
 static enum err ev_norm_contexts(struct norm *n)
 {
-    cJSON *ctxs = cJSON_GetObjectItemCaseSensitive(n->ev, "contexts");
+    cJSON *ctxs = jsonx_get(n->ev, "contexts");
     if (!ctxs)
         return E_OK;
     if (!cJSON_IsObject(ctxs)) {
@@ -429,7 +432,7 @@ static enum err ev_norm_contexts(struct norm *n)
 /* fingerprint: an array of strings (scalars stringified, the rest dropped), else removed. */
 static enum err ev_norm_fingerprint(struct norm *n)
 {
-    cJSON *fp = cJSON_GetObjectItemCaseSensitive(n->ev, "fingerprint");
+    cJSON *fp = jsonx_get(n->ev, "fingerprint");
     if (!fp)
         return E_OK;
     cJSON *out = cJSON_IsArray(fp) ? cJSON_CreateArray() : NULL;
@@ -457,7 +460,7 @@ static enum err ev_norm_fingerprint(struct norm *n)
 
 static void ev_drop_unless_object(cJSON *ev, const char *key)
 {
-    cJSON *it = cJSON_GetObjectItemCaseSensitive(ev, key);
+    cJSON *it = jsonx_get(ev, key);
     if (it && !cJSON_IsObject(it))
         cJSON_DeleteItemFromObjectCaseSensitive(ev, key);
 }

@@ -98,7 +98,7 @@ enum err ev_tags_client(struct norm *n)
     cJSON *list = cJSON_CreateArray();
     if (!list)
         return E_NOMEM;
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(n->ev, "tags");
+    const cJSON *in = jsonx_get(n->ev, "tags");
     if (cJSON_IsObject(in) || cJSON_IsArray(in))
         rc = tag_collect(n, in, list, &env);
     if (rc != E_OK) {
@@ -159,7 +159,7 @@ static enum err tag_mechanism(struct norm *n)
         jsonx_obj(cJSON_GetArrayItem(values, cJSON_GetArraySize(values) - 1), "mechanism");
     if (!mech)
         return E_OK;
-    const cJSON *handled = cJSON_GetObjectItemCaseSensitive(mech, "handled");
+    const cJSON *handled = jsonx_get(mech, "handled");
     enum err rc = E_OK;
     if (cJSON_IsBool(handled))
         rc = tag_set(n, "handled", cJSON_IsTrue(handled) ? "yes" : "no");

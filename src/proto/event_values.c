@@ -46,11 +46,11 @@ static cJSON *vals_wrap(cJSON *ev, const char *key, cJSON *it, bool as_list)
  * the key is absent, unusable (then removed), or on OOM. */
 static cJSON *vals_normalize(cJSON *ev, const char *key)
 {
-    cJSON *it = cJSON_GetObjectItemCaseSensitive(ev, key);
+    cJSON *it = jsonx_get(ev, key);
     cJSON *list = NULL;
     if (cJSON_IsArray(it)) {
         list = vals_wrap(ev, key, cJSON_DetachItemViaPointer(ev, it), true);
-    } else if (cJSON_IsObject(it) && cJSON_GetObjectItemCaseSensitive(it, "values")) {
+    } else if (cJSON_IsObject(it) && jsonx_get(it, "values")) {
         list = jsonx_arr(it, "values");
     } else if (cJSON_IsObject(it)) {
         list = vals_wrap(ev, key, cJSON_DetachItemViaPointer(ev, it), false);
@@ -89,12 +89,12 @@ static void frame_normalize(struct norm *n, cJSON *f)
     vals_trim_strs(n, f, symbols, 6, LIMIT_SYMBOL_CHARS);
     vals_trim_strs(n, f, paths, 2, LIMIT_PATH_CHARS);
     vals_trim_strs(n, f, lines, 1, LIMIT_SUMMARY_CHARS);
-    const cJSON *in_app = cJSON_GetObjectItemCaseSensitive(f, "in_app");
+    const cJSON *in_app = jsonx_get(f, "in_app");
     if (in_app && !cJSON_IsBool(in_app))
         cJSON_DeleteItemFromObjectCaseSensitive(f, "in_app");
-    if (cJSON_GetObjectItemCaseSensitive(f, "lineno") && !jsonx_num(f, "lineno", 0))
+    if (jsonx_get(f, "lineno") && !jsonx_num(f, "lineno", 0))
         cJSON_DeleteItemFromObjectCaseSensitive(f, "lineno");
-    if (cJSON_GetObjectItemCaseSensitive(f, "colno") && !jsonx_num(f, "colno", 0))
+    if (jsonx_get(f, "colno") && !jsonx_num(f, "colno", 0))
         cJSON_DeleteItemFromObjectCaseSensitive(f, "colno");
 }
 
@@ -103,7 +103,7 @@ static void frame_normalize(struct norm *n, cJSON *f)
  * Removed when it has no frames. */
 static void stack_normalize(struct norm *n, cJSON *parent, const char *key)
 {
-    cJSON *st = cJSON_GetObjectItemCaseSensitive(parent, key);
+    cJSON *st = jsonx_get(parent, key);
     if (!st)
         return;
     cJSON *frames = jsonx_arr(st, "frames");
@@ -125,7 +125,7 @@ static void stack_normalize(struct norm *n, cJSON *parent, const char *key)
 
 static enum err exc_mechanism(cJSON *exc)
 {
-    cJSON *mech = cJSON_GetObjectItemCaseSensitive(exc, "mechanism");
+    cJSON *mech = jsonx_get(exc, "mechanism");
     if (mech && !cJSON_IsObject(mech)) {
         cJSON_DeleteItemFromObjectCaseSensitive(exc, "mechanism");
         return E_OK;
@@ -206,11 +206,11 @@ static enum err crumb_normalize(struct norm *n, cJSON *c)
     vals_trim_strs(n, c, longs, 1, LIMIT_MESSAGE_CHARS);
     if (!jsonx_str(c, "type") && !jsonx_set_str(c, "type", "default"))
         return E_NOMEM;
-    const char *level = ev_level_name(cJSON_GetObjectItemCaseSensitive(c, "level"));
+    const char *level = ev_level_name(jsonx_get(c, "level"));
     if (!jsonx_set_str(c, "level", level ? level : "info"))
         return E_NOMEM;
     double ts;
-    if (!ev_parse_ts(cJSON_GetObjectItemCaseSensitive(c, "timestamp"), &ts)) {
+    if (!ev_parse_ts(jsonx_get(c, "timestamp"), &ts)) {
         cJSON_DeleteItemFromObjectCaseSensitive(c, "timestamp");
         return E_OK;
     }
@@ -341,8 +341,8 @@ static char *le_format(struct norm *n, const char *tmpl, const cJSON *params)
 /* "message" at the top level is the legacy name of logentry. */
 static cJSON *le_adopt_message(cJSON *ev)
 {
-    cJSON *le = cJSON_GetObjectItemCaseSensitive(ev, "logentry");
-    cJSON *msg = cJSON_GetObjectItemCaseSensitive(ev, "message");
+    cJSON *le = jsonx_get(ev, "logentry");
+    cJSON *msg = jsonx_get(ev, "message");
     if (!le && msg) {
         le = cJSON_DetachItemViaPointer(ev, msg);
         if (!cJSON_AddItemToObject(ev, "logentry", le)) {
@@ -375,7 +375,7 @@ enum err ev_norm_logentry(struct norm *n)
         return E_OK;
     cJSON *msg = ev_stringify(n->a, le, "message");
     cJSON *fmt = ev_stringify(n->a, le, "formatted");
-    const cJSON *params = cJSON_GetObjectItemCaseSensitive(le, "params");
+    const cJSON *params = jsonx_get(le, "params");
     if (params && !cJSON_IsArray(params) && !cJSON_IsObject(params))
         cJSON_DeleteItemFromObjectCaseSensitive(le, "params");
     if (!msg && !fmt) {
@@ -383,7 +383,7 @@ enum err ev_norm_logentry(struct norm *n)
         return E_OK;
     }
     if (!fmt) {
-        params = cJSON_GetObjectItemCaseSensitive(le, "params");
+        params = jsonx_get(le, "params");
         const char *text = params ? le_format(n, msg->valuestring, params) : msg->valuestring;
         fmt = text ? jsonx_set_str(le, "formatted", text) : NULL;
         if (!fmt)

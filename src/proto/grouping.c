@@ -91,7 +91,7 @@ static bool exception_values(struct gvals *g, const cJSON *exc, const char *plat
     }
     const cJSON *ns = jsonx_obj(jsonx_obj(mech, "meta"), "ns_error");
     const char *domain = jsonx_str(ns, "domain");
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(ns, "code");
+    const cJSON *code = jsonx_get(ns, "code");
     if (domain || code) {
         if (domain)
             gv_push(g, domain);

@@ -211,8 +211,7 @@ bool proto_frame_leaves(struct arena *a, const cJSON *f, const char *platform, b
     out->function = leaf_function(a, f, platform);
     out->context_line = leaf_context_line(a, f, platform);
     /* a source-mapped JS frame is identified by its line of code, not its (minified) name */
-    if (is_js(platform) && out->context_line &&
-        cJSON_GetObjectItemCaseSensitive(jsonx_obj(f, "data"), "sourcemap"))
+    if (is_js(platform) && out->context_line && jsonx_get(jsonx_obj(f, "data"), "sourcemap"))
         out->function = NULL;
     return out->module || out->filename || out->function || out->context_line;
 }
@@ -222,8 +221,8 @@ bool proto_frame_same(const cJSON *prev, const cJSON *f)
     static const char *const keys[] = {"abs_path", "package", "module", "filename",
                                        "function", "lineno",  "colno"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(prev, keys[i]);
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(f, keys[i]);
+        const cJSON *x = jsonx_get(prev, keys[i]);
+        const cJSON *y = jsonx_get(f, keys[i]);
         if ((x == NULL) != (y == NULL) || (x && !cJSON_Compare(x, y, 1)))
             return false;
     }

@@ -131,16 +131,21 @@ static const char *const sq_sql[SQ__MAX] = {
     [SQ_ING_USER_INSERT] = "INSERT INTO issue_users (issue_id, user_key) VALUES (?, ?) "
                            "ON CONFLICT DO NOTHING",
     /* Right-hand sides see the row as it was, so "?3 >= last_seen" means "this event is
-     * the newest so far" for every column. */
+     * the newest so far" for every column. first_seen and status are left to
+     * SQ_ING_ISSUE_REOPEN, run only when the returned flag says one of them changes: a column
+     * in SET makes SQLite rewrite its index entry even when the value stays the same. */
     [SQ_ING_ISSUE_UPDATE] =
         "UPDATE issues SET times_seen = times_seen + 1, user_count = user_count + ?2, "
-        "status = CASE status WHEN 'resolved' THEN 'unresolved' ELSE status END, "
         "level = CASE WHEN ?3 >= last_seen THEN coalesce(?4, level) ELSE level END, "
         "title = CASE WHEN ?3 >= last_seen THEN coalesce(?5, title) ELSE title END, "
         "culprit = CASE WHEN ?3 >= last_seen THEN coalesce(?6, culprit) ELSE culprit END, "
         "type = CASE WHEN ?3 >= last_seen THEN coalesce(?7, type) ELSE type END, "
         "metadata = CASE WHEN ?3 >= last_seen THEN coalesce(?8, metadata) ELSE metadata END, "
-        "first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?3) WHERE id = ?1",
+        "last_seen = max(last_seen, ?3) WHERE id = ?1 "
+        "RETURNING first_seen > ?3 OR status = 'resolved'",
+    [SQ_ING_ISSUE_REOPEN] =
+        "UPDATE issues SET first_seen = min(first_seen, ?2), "
+        "status = CASE status WHEN 'resolved' THEN 'unresolved' ELSE status END WHERE id = ?1",
 
     /* ---- retention (sqlite_retention.c): one batch is the max_batch oldest expired events,
      * chosen the same way by both statements of its transaction (received, id: an index) */
@@ -630,6 +635,7 @@ enum err sq_finish(struct sq_conn *c, enum err e, struct errinfo *ei)
 static void sq_close(struct store *st)
 {
     struct sq_store *s = sq_of(st);
+    sq_ckpt_stop(s);
     sq_conn_close(&s->writer);
     for (size_t i = 0; i < SQ_POOL_SIZE; i++)
         sq_conn_close(&s->pool[i]);
@@ -681,6 +687,7 @@ enum err store_sqlite_open(const char *path, struct store **out, struct errinfo 
         sq_close(&s->base);
         return e;
     }
+    sq_ckpt_start(s, path);
     *out = &s->base;
     return E_OK;
 }

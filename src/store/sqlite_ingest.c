@@ -1,7 +1,16 @@
 /* sqlite_ingest: the SQLite backend's ingest of an event batch — one transaction on the
  * writer connection; per event, find or create the issue, insert the event (a duplicate
- * event_id does nothing), record its user and update the issue's counters. */
+ * event_id does nothing), record its user and update the issue's counters. Also the
+ * background checkpointer that keeps WAL checkpoints off the writer connection. */
 #include "store/sqlite_int.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/xmalloc.h"
+
+#define SQ_CKPT_BUSY_MS 5000
 
 /* ---- ingest ----------------------------------------------------------------------------- */
 
@@ -112,10 +121,13 @@ static enum err sq_ing_user(struct sq_conn *c, const struct store_event_in *ev, 
     return e;
 }
 
+/* Counts the event on its issue. first_seen and the resolved → unresolved reopening are a
+ * second statement, run only when they change (SQ_ING_ISSUE_UPDATE says whether). */
 static enum err sq_ing_issue_update(struct sq_conn *c, const struct store_event_in *ev,
                                     int64_t issue_id, bool new_user, struct errinfo *ei)
 {
     struct sq_q q;
+    int64_t reopen = 0;
     enum err e = sq_prep(c, SQ_ING_ISSUE_UPDATE, &q);
     if (e)
         return e;
@@ -127,7 +139,17 @@ static enum err sq_ing_issue_update(struct sq_conn *c, const struct store_event_
     sq_text(&q, ev->culprit);
     sq_text(&q, ev->type);
     sq_text(&q, ev->metadata_json);
-    return sq_run(&q, ei, "update issue", NULL);
+    e = sq_run_int(&q, ei, "update issue", &reopen);
+    if (e == E_NOTFOUND)
+        return E_OK; /* as an UPDATE that matches no row */
+    if (e || !reopen)
+        return e;
+    e = sq_prep(c, SQ_ING_ISSUE_REOPEN, &q);
+    if (e)
+        return e;
+    sq_int(&q, issue_id);
+    sq_real(&q, ev->timestamp);
+    return sq_run(&q, ei, "reopen issue", NULL);
 }
 
 /* One event of a batch, inside the batch's transaction. */
@@ -172,4 +194,114 @@ enum err sq_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
     }
     pthread_mutex_unlock(&s->writer_mu);
     return e;
+}
+
+/* ---- background checkpoints --------------------------------------------------------------- */
+
+/* SQLite's default is for the connection that commits to copy the WAL back into the database
+ * (a checkpoint, with its own fsyncs) once the WAL passes 1,000 pages: on the writer
+ * connection that stalls every tenth ingest batch for milliseconds while requests wait. Here
+ * a hook on the writer connection hands that work to a thread with its own connection, which
+ * runs PASSIVE checkpoints (they never block the writer) with synchronous = FULL, as
+ * SQLite's own would. Should the WAL still grow past SQ_CKPT_FRAMES_MAX pages (the
+ * checkpointer cannot keep up), the writer checkpoints itself as before. */
+#define SQ_CKPT_FRAMES 1000
+#define SQ_CKPT_FRAMES_MAX 16000
+#define SQ_CKPT_PAUSE_MS 20
+
+struct sq_ckpt {
+    sqlite3 *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool pending, stopping;
+};
+
+static int sq_ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    struct sq_ckpt *k = arg;
+    if (frames >= SQ_CKPT_FRAMES_MAX) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (frames >= SQ_CKPT_FRAMES) {
+        pthread_mutex_lock(&k->mu);
+        k->pending = true;
+        pthread_cond_signal(&k->cv);
+        pthread_mutex_unlock(&k->mu);
+    }
+    return SQLITE_OK;
+}
+
+/* Waits SQ_CKPT_PAUSE_MS (or until stopping) with mu held: a hot page written by many
+ * commits meanwhile is then copied once, not once per commit. */
+static void sq_ckpt_pause(struct sq_ckpt *k)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += SQ_CKPT_PAUSE_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    while (!k->stopping && pthread_cond_timedwait(&k->cv, &k->mu, &until) == 0)
+        ;
+}
+
+static void *sq_ckpt_main(void *arg)
+{
+    struct sq_ckpt *k = arg;
+    pthread_mutex_lock(&k->mu);
+    for (;;) {
+        while (!k->pending && !k->stopping)
+            pthread_cond_wait(&k->cv, &k->mu);
+        if (k->stopping)
+            break;
+        k->pending = false;
+        pthread_mutex_unlock(&k->mu);
+        sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&k->mu);
+        sq_ckpt_pause(k);
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
+void sq_ckpt_start(struct sq_store *s, const char *path)
+{
+    struct sq_ckpt *k = xcalloc(1, sizeof *k);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &k->db, flags, NULL) != SQLITE_OK ||
+        sqlite3_exec(k->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close_v2(k->db);
+        free(k); /* the writer keeps SQLite's own automatic checkpoints */
+        return;
+    }
+    sqlite3_busy_timeout(k->db, SQ_CKPT_BUSY_MS);
+    pthread_mutex_init(&k->mu, NULL);
+    pthread_cond_init(&k->cv, NULL);
+    if (pthread_create(&k->thread, NULL, sq_ckpt_main, k) != 0) {
+        pthread_mutex_destroy(&k->mu);
+        pthread_cond_destroy(&k->cv);
+        sqlite3_close_v2(k->db);
+        free(k);
+        return;
+    }
+    pthread_setname_np(k->thread, "snag-checkpoint");
+    sqlite3_wal_hook(s->writer.db, sq_ckpt_hook, k);
+    s->ckpt = k;
+}
+
+void sq_ckpt_stop(struct sq_store *s)
+{
+    struct sq_ckpt *k = s->ckpt;
+    if (!k)
+        return;
+    sqlite3_wal_autocheckpoint(s->writer.db, SQ_CKPT_FRAMES); /* removes the hook */
+    pthread_mutex_lock(&k->mu);
+    k->stopping = true;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    pthread_join(k->thread, NULL);
+    pthread_mutex_destroy(&k->mu);
+    pthread_cond_destroy(&k->cv);
+    sqlite3_close_v2(k->db);
+    free(k);
+    s->ckpt = NULL;
 }

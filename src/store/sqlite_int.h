@@ -64,6 +64,7 @@ enum sq_stmt {
     SQ_ING_EVENT_INSERT,
     SQ_ING_USER_INSERT,
     SQ_ING_ISSUE_UPDATE,
+    SQ_ING_ISSUE_REOPEN,
     SQ_RET_MARK,
     SQ_RET_DELETE,
     SQ_RET_PENDING,
@@ -96,12 +97,18 @@ struct sq_store {
     struct sq_conn pool[SQ_POOL_SIZE];
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
+    struct sq_ckpt *ckpt; /* background WAL checkpoints (sqlite_ingest.c); NULL if none */
 };
 
 static inline struct sq_store *sq_of(struct store *st)
 {
     return (struct sq_store *)st;
 }
+
+/* Starts the thread that checkpoints the WAL for the writer connection (without one, the
+ * writer keeps SQLite's automatic checkpoints); stop it before closing the writer. */
+void sq_ckpt_start(struct sq_store *s, const char *path);
+void sq_ckpt_stop(struct sq_store *s);
 
 /* A pool connection; blocks until one is free. */
 struct sq_conn *sq_acquire(struct sq_store *s);

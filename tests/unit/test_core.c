@@ -141,6 +141,55 @@ static void test_jsonx_parse(void **state)
     arena_free(a);
 }
 
+/* jsonx_print writes exactly what cJSON_PrintUnformatted writes, inside an arena scope and
+ * outside; a scope's tree needs no cJSON_Delete and a budget overrun is E_TOOBIG. */
+static void test_jsonx_print(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{}",
+        "[]",
+        "null",
+        "true",
+        "[false,null,{}]",
+        "\"x\"",
+        "{\"a\":1,\"b\":-2,\"c\":1.5,\"d\":0.1,\"e\":1e300,\"f\":-0.0,\"g\":1700000000.123456}",
+        "[2147483647,2147483648,-2147483649,9007199254740993,1.7976931348623157e308,5e-324]",
+        "{\"s\":\"q\\\"b\\\\n\\n\\t\\r\\b\\f\\u0001\\u001f/\\u00e9\\u2028 \\ud83d\\ude00\"}",
+        "{\"\\n\":{\"k\":[1,[2,[3]]]},\"\":\"\"}",
+    };
+    struct arena *a = arena_new(0);
+    for (int scoped = 0; scoped < 2; scoped++) {
+        for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+            cJSON *j = NULL;
+            if (scoped)
+                jsonx_arena_begin(a);
+            assert_int_equal(jsonx_parse(a, docs[i], strlen(docs[i]), &j, NULL), E_OK);
+            char *want = cJSON_PrintUnformatted(j);
+            char *got = jsonx_print(a, j);
+            assert_non_null(want);
+            assert_non_null(got);
+            assert_string_equal(got, want);
+            cJSON_free(want);
+            if (scoped)
+                jsonx_arena_end();
+        }
+    }
+    arena_free(a);
+    struct arena *small = arena_new(4096);
+    char big[8192];
+    memset(big, ' ', sizeof big);
+    for (size_t i = 0; i + 4 < sizeof big; i += 4)
+        memcpy(big + i, i ? ",[]" : "[[]", 3);
+    big[sizeof big - 2] = ']';
+    big[sizeof big - 1] = '\0';
+    cJSON *j = NULL;
+    jsonx_arena_begin(small);
+    assert_int_equal(jsonx_parse(small, big, strlen(big), &j, NULL), E_TOOBIG);
+    jsonx_arena_end();
+    arena_free(small);
+}
+
 static void test_config_values(void **state)
 {
     (void)state;
@@ -207,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_clock_iso),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_jsonx_parse),
+        cmocka_unit_test(test_jsonx_print),
         cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_config_dotenv),
     };
