@@ -23,8 +23,9 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAG_TESTS=OFF >/dev/null
     cmake --build build -j "$(nproc)" --target snag
 fi
-# The storage suites and the HTTP fixtures (in a database of their own) again against a
-# throwaway PostgreSQL (scripts/pg.sh), stopped afterwards.
+# The whole unit suite again against a throwaway PostgreSQL (scripts/pg.sh), stopped
+# afterwards: the storage suites use it directly, the in-process HTTP, writer and worker tests
+# each in a fresh database of their own (tests/unit/helpers/testdb.h).
 # One test at a time: test_store_pg stops and restarts that server.
 if { [ "$what" = all ] || [ "$what" = unit ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]; then
     pg_dir=$(mktemp -d /tmp/snag-pg.XXXXXX) # the postgres user must reach it
@@ -33,7 +34,7 @@ if { [ "$what" = all ] || [ "$what" = unit ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]
     trap pg_cleanup EXIT
     pg_url=$(scripts/pg.sh start "$pg_dir" "$pg_port")
     SNAG_TEST_DATABASE_URL="$pg_url" SNAG_TEST_PG_DIR="$pg_dir" SNAG_TEST_PG_PORT="$pg_port" \
-        ctest --test-dir "$TEST_BUILD" --output-on-failure -R '^test_(store|http_fixtures)'
+        ctest --test-dir "$TEST_BUILD" --output-on-failure -j1
     pg_cleanup
     trap - EXIT
 fi

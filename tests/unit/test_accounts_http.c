@@ -1,10 +1,11 @@
-/* Accounts over real HTTP: the server runs in this process on a free port with a temporary
- * SQLite database (router → handlers → store), and one test walks what a browser and a
- * script do — first-run owner creation, registration rules, sign-in with the session cookie,
- * CSRF on cookie writes, throttling that does not tell unknown emails apart, two-factor
- * enrolment and sign-in (codes computed here from the secret, recovery codes used once,
- * replays refused), an organization that requires 2FA, API tokens (create, list, use,
- * revoke), password change and sign-out. Steps depend on each other, so it is one test. */
+/* Accounts over real HTTP: the server runs in this process on a free port with a fresh
+ * database (SQLite, or PostgreSQL with SNAG_TEST_DATABASE_URL: helpers/testdb.h; router →
+ * handlers → store), and one test walks what a browser and a script do — first-run owner
+ * creation, registration rules, sign-in with the session cookie, CSRF on cookie writes,
+ * throttling that does not tell unknown emails apart, two-factor enrolment and sign-in (codes
+ * computed here from the secret, recovery codes used once, replays refused), an organization
+ * that requires 2FA, API tokens (create, list, use, revoke), password change and sign-out.
+ * Steps depend on each other, so it is one test. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +27,12 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "helpers/testdb.h"
 #include "http/http.h"
 #include "store/store.h"
 
 static struct {
-    char dir[64];
+    struct testdb db;
     struct config cfg;
     struct store *st;
     struct app app;
@@ -55,10 +56,10 @@ static int env_setup(void **state)
 {
     (void)state;
     assert_int_equal(ids_init(), 0);
-    snprintf(E.dir, sizeof E.dir, "/tmp/snag-acc-http-XXXXXX");
-    assert_non_null(mkdtemp(E.dir));
-    setenv("SNAG_DATA_DIR", E.dir, 1);
-    unsetenv("DATABASE_URL");
+    const char *url = testdb_open(&E.db);
+    assert_non_null(url);
+    setenv("SNAG_DATA_DIR", E.db.dir, 1);
+    setenv("DATABASE_URL", url, 1);
     setenv("SECRET_KEY", "test-secret-key-for-accounts", 1);
     setenv("ENABLE_USER_REGISTRATION", "false", 1);
     assert_int_equal(config_load(&E.cfg, NULL), E_OK);
@@ -86,9 +87,7 @@ static int env_teardown(void **state)
     http_server_stop(E.srv);
     throttle_free(E.app.throttle);
     store_close(E.st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", E.dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdb_close(&E.db);
 }
 
 /* ---- the HTTP client ---------------------------------------------------------------------- */
@@ -363,21 +362,21 @@ static void step_second_factor(struct client *owner, const char *secret, char co
     expect_only(200, owner, true, NULL, "POST", "/api/0/auth/session/2fa/", body);
 }
 
-/* Adds member@example.com to org acme (there is no member API yet). */
+/* Adds member@example.com to org acme as a member, through the store (invite, accept). */
 static void add_member(void)
 {
-    sqlite3 *db;
-    char path[256];
-    snprintf(path, sizeof path, "%s", store_sqlite_path(E.cfg.database_url));
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO org_members (org_id, user_id, role, created) "
-                                  "SELECT o.id, u.id, 'member', 0 FROM organizations o, users u "
-                                  "WHERE o.slug = 'acme' AND u.email = 'member@example.com'",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    struct arena *a = arena_new(0);
+    struct store_org org;
+    struct store_user owner, member;
+    struct store_member m;
+    assert_int_equal(store_org_by_slug(E.st, a, "acme", &org), E_OK);
+    assert_int_equal(store_user_by_email(E.st, a, "owner@example.com", &owner), E_OK);
+    assert_int_equal(store_user_by_email(E.st, a, "member@example.com", &member), E_OK);
+    assert_int_equal(store_member_invite(E.st, org.id, "member@example.com", "member", "hash",
+                                         owner.id, clock_now() + 3600, a, &m),
+                     E_OK);
+    assert_int_equal(store_member_accept(E.st, m.id, "hash", member.id, clock_now(), a, &m), E_OK);
+    arena_free(a);
 }
 
 static void step_org_requires_2fa(struct client *owner)

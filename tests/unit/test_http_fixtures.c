@@ -1,6 +1,6 @@
 /* Data-driven ingest and API tests: every file in tests/fixtures/http/ is one HTTP exchange
- * sent over a real socket to the real server (router → handlers → writer → a temporary
- * SQLite database) running in this process, under ASan in the test build.
+ * sent over a real socket to the real server (router → handlers → writer → a fresh
+ * database) running in this process, under ASan in the test build.
  *
  * Fixture format, one directive per line ('#' starts a comment line):
  *   request: METHOD PATH            {pid}, {key}, {other_pid}, {other_key}, {token} substituted
@@ -15,8 +15,8 @@
  *   fail-store: N                   the Nth store call from now fails (database down)
  *
  * Backend: SQLite in a temporary folder, or with SNAG_TEST_DATABASE_URL=postgres://… a fresh
- * database created on that server for this run (the fixtures name org "org-a" and count
- * events, so they need an empty one) and dropped at the end.
+ * database created on that server for this run (helpers/testdb.h; the fixtures name org
+ * "org-a" and count events, so they need an empty one) and dropped at the end.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +27,6 @@
 #include <arpa/inet.h>
 #include <brotli/encode.h>
 #include <dirent.h>
-#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,12 +42,12 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "helpers/testdb.h"
 #include "http/http.h"
 #include "store/store.h"
 
 struct env {
-    char dir[64];
-    char pg_admin[512], pg_db[64], pg_url[600]; /* set when running on PostgreSQL */
+    struct testdb db;
     struct config cfg;
     struct store *st;
     struct app app;
@@ -75,55 +74,15 @@ static void setup_project(struct arena *a, int64_t owner, const char *slug, int6
     *pid = proj.id;
 }
 
-/* Runs one statement on the server of admin_url (libpq); 0 on success. */
-static int pg_admin_exec(const char *admin_url, const char *sql)
-{
-    PGconn *c = PQconnectdb(admin_url);
-    int rc = -1;
-    if (PQstatus(c) == CONNECTION_OK) {
-        PGresult *r = PQexec(c, sql);
-        rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-        if (rc)
-            fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
-        PQclear(r);
-    } else {
-        fprintf(stderr, "cannot connect to SNAG_TEST_DATABASE_URL: %s", PQerrorMessage(c));
-    }
-    PQfinish(c);
-    return rc;
-}
-
-/* With SNAG_TEST_DATABASE_URL=postgres…: creates the database snag_http_<tag> on that server
- * and sets DATABASE_URL to the same URL with that database name (query string kept). */
-static void pg_fresh_database(void)
-{
-    const char *url = getenv("SNAG_TEST_DATABASE_URL");
-    if (!url || strncmp(url, "postgres", 8) != 0)
-        return;
-    snprintf(E.pg_admin, sizeof E.pg_admin, "%s", url);
-    snprintf(E.pg_db, sizeof E.pg_db, "snag_http_%lx_%x", (unsigned long)time(NULL),
-             (unsigned)getpid());
-    const char *auth = strstr(url, "://");
-    assert_non_null(auth);
-    const char *path = auth + 3 + strcspn(auth + 3, "/?");
-    const char *query = path + strcspn(path, "?");
-    snprintf(E.pg_url, sizeof E.pg_url, "%.*s/%s%s", (int)(path - url), url, E.pg_db, query);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s", E.pg_db);
-    assert_int_equal(pg_admin_exec(E.pg_admin, sql), 0);
-    setenv("DATABASE_URL", E.pg_url, 1);
-}
-
 static int env_setup(void **state)
 {
     (void)state;
     assert_int_equal(ids_init(), 0);
-    snprintf(E.dir, sizeof E.dir, "/tmp/snag-http-XXXXXX");
-    assert_non_null(mkdtemp(E.dir));
-    setenv("SNAG_DATA_DIR", E.dir, 1);
-    unsetenv("DATABASE_URL");
-    pg_fresh_database();
-    print_message("database: %s\n", E.pg_db[0] ? E.pg_url : "SQLite in a temporary folder");
+    const char *url = testdb_open(&E.db);
+    assert_non_null(url);
+    setenv("SNAG_DATA_DIR", E.db.dir, 1);
+    setenv("DATABASE_URL", url, 1);
+    print_message("database: %s\n", url);
     setenv("GLITCHTIP_MAX_UNZIPPED_PAYLOAD_SIZE", "4194304", 1);
     assert_int_equal(config_load(&E.cfg, NULL), E_OK);
     assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
@@ -162,15 +121,7 @@ static int env_teardown(void **state)
     writer_stop(E.app.writer);
     http_server_stop(E.srv);
     store_close(E.st);
-    int rc = 0;
-    if (E.pg_db[0]) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", E.pg_db);
-        rc = pg_admin_exec(E.pg_admin, sql);
-    }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", E.dir);
-    return system(cmd) == 0 ? rc : -1;
+    return testdb_close(&E.db);
 }
 
 /* ---- fixture parsing ------------------------------------------------------------------ */

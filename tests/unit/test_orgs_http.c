@@ -1,8 +1,9 @@
-/* Organization resources over real HTTP (in-process server, temporary SQLite database,
- * the ingest writer running): inviting and accepting a member, what admins and managers may
- * and may not do, the last owner, teams and their members, project settings, client keys
- * (a disabled key makes ingest answer 403; rateLimit stored and returned; rotation) and
- * renaming and deleting an organization. One test: the steps build on each other. */
+/* Organization resources over real HTTP (in-process server, a fresh SQLite or PostgreSQL
+ * database from helpers/testdb.h, the ingest writer running): inviting and accepting a
+ * member, what admins and managers may and may not do, the last owner, teams and their
+ * members, project settings, client keys (a disabled key makes ingest answer 403; rateLimit
+ * stored and returned; rotation) and renaming and deleting an organization. One test: the
+ * steps build on each other. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,11 +23,12 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "helpers/testdb.h"
 #include "http/http.h"
 #include "store/store.h"
 
 static struct {
-    char dir[64];
+    struct testdb db;
     struct config cfg;
     struct store *st;
     struct app app;
@@ -137,10 +139,10 @@ static int env_setup(void **state)
 {
     (void)state;
     assert_int_equal(ids_init(), 0);
-    snprintf(E.dir, sizeof E.dir, "/tmp/snag-orgs-http-XXXXXX");
-    assert_non_null(mkdtemp(E.dir));
-    setenv("SNAG_DATA_DIR", E.dir, 1);
-    unsetenv("DATABASE_URL");
+    const char *url = testdb_open(&E.db);
+    assert_non_null(url);
+    setenv("SNAG_DATA_DIR", E.db.dir, 1);
+    setenv("DATABASE_URL", url, 1);
     setenv("SECRET_KEY", "test-secret-key-for-org-resources", 1);
     assert_int_equal(config_load(&E.cfg, NULL), E_OK);
     assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
@@ -185,9 +187,7 @@ static int env_teardown(void **state)
     writer_stop(E.app.writer);
     http_server_stop(E.srv);
     store_close(E.st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", E.dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdb_close(&E.db);
 }
 
 static const char *jstr(const cJSON *o, const char *key)

@@ -30,6 +30,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "helpers/testdb.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -53,7 +54,7 @@ struct objs {
 };
 
 static struct {
-    char dir[64];
+    struct testdb db;
     struct config cfg;
     struct store *st;
     struct app app;
@@ -195,10 +196,10 @@ static int env_setup(void **state)
 {
     (void)state;
     assert_int_equal(ids_init(), 0);
-    snprintf(E.dir, sizeof E.dir, "/tmp/snag-walk-XXXXXX");
-    assert_non_null(mkdtemp(E.dir));
-    setenv("SNAG_DATA_DIR", E.dir, 1);
-    unsetenv("DATABASE_URL");
+    const char *url = testdb_open(&E.db);
+    assert_non_null(url);
+    setenv("SNAG_DATA_DIR", E.db.dir, 1);
+    setenv("DATABASE_URL", url, 1);
     setenv("SECRET_KEY", "test-secret-key-for-the-route-walk", 1);
     assert_int_equal(config_load(&E.cfg, NULL), E_OK);
     assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
@@ -242,9 +243,7 @@ static int env_teardown(void **state)
     writer_stop(E.app.writer);
     http_server_stop(E.srv);
     store_close(E.st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", E.dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return testdb_close(&E.db);
 }
 
 /* ---- deriving requests ------------------------------------------------------------------- */

@@ -1,4 +1,5 @@
-/* Unit tests for src/api/writer.c against a real temporary SQLite store: every submitted job
+/* Unit tests for src/api/writer.c against a real store (a fresh SQLite or PostgreSQL database
+ * from helpers/testdb.h): every submitted job
  * is answered exactly once, committed events are readable, and an event the database refuses
  * fails alone instead of failing the batch it was committed with. */
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 
 #include "api/writer.h"
 #include "core/ids.h"
+#include "helpers/testdb.h"
 #include "store/store.h"
 
 #define JOBS 400
@@ -49,9 +51,9 @@ static void test_writer_isolates_a_refused_event(void **state)
 {
     (void)state;
     assert_int_equal(ids_init(), 0);
-    char dir[] = "/tmp/snag-writer-XXXXXX", url[128];
-    assert_non_null(mkdtemp(dir));
-    snprintf(url, sizeof url, "sqlite://%s/w.db", dir);
+    struct testdb db;
+    const char *url = testdb_open(&db);
+    assert_non_null(url);
     struct store *st;
     assert_int_equal(store_open(url, &st, NULL), E_OK);
     assert_int_equal(store_migrate(st, NULL), E_OK);
@@ -101,9 +103,7 @@ static void test_writer_isolates_a_refused_event(void **state)
     free(jobs);
     arena_free(a);
     store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(testdb_close(&db), 0);
 }
 
 int main(void)
