@@ -12,6 +12,7 @@
 #include "api/app.h"
 #include "api/writer.h"
 #include "auth/passwords.h"
+#include "api/ratelimit.h"
 #include "auth/throttle.h"
 #include "auth/tokens.h"
 #include "core/clock.h"
@@ -119,6 +120,7 @@ static int cmd_serve(void)
     struct store *st = main_open_store(&cfg, 1);
     struct app app = {.cfg = &cfg, .st = st, .started = clock_now()};
     app.throttle = throttle_new(0);
+    app.ratelimit = ratelimit_new(0);
     app.writer = writer_start(st);
     struct retention_job retention = {.st = st, .days = cfg.retention_days};
     struct scheduler *sched = main_start_jobs(&retention);
@@ -150,6 +152,7 @@ static int cmd_serve(void)
     scheduler_stop(sched); /* the running job stops at its next transaction */
     http_server_stop(srv);
     throttle_free(app.throttle);
+    ratelimit_free(app.ratelimit);
     store_close(st);
     if (lock_fd >= 0)
         close(lock_fd);

@@ -31,6 +31,7 @@ enum item_kind {
 };
 
 struct throttle;
+struct ratelimit;
 
 struct ingest_stats {
     atomic_ullong events_stored;
@@ -45,7 +46,8 @@ struct app {
     struct writer *writer;
     struct ingest_stats stats;
     double started;
-    struct throttle *throttle; /* failed sign-ins (auth/throttle.h); NULL: not throttled */
+    struct throttle *throttle;   /* failed sign-ins (auth/throttle.h); NULL: not throttled */
+    struct ratelimit *ratelimit; /* per-key ingest limits (api/ratelimit.h); NULL: none */
 };
 
 /* The whole route table (api/routes.c). */

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "api/app.h"
+#include "api/ratelimit.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/jsonx.h"
@@ -37,6 +38,7 @@ struct ingest {
     int64_t project_id;
     double received;
     struct slice key; /* public key from HTTP credentials or the envelope dsn */
+    int64_t key_id, rate_window, rate_count; /* the checked key and its rate limit */
     struct writer_job job;
     enum err result;   /* the writer's, read once the request is resumed */
     char event_id[33]; /* answered id; "" when none */
@@ -95,6 +97,9 @@ static enum err ingest_check_key(struct ingest *in, struct errinfo *ei)
         return errinfo_set(ei, E_FORBIDDEN,
                            "event submission rejected: key does not belong to project %lld",
                            (long long)in->project_id);
+    in->key_id = k.id;
+    in->rate_window = k.rate_window;
+    in->rate_count = k.rate_count;
     return E_OK;
 }
 
@@ -279,8 +284,28 @@ static void ingest_committed(struct writer_job *job, enum err result)
     http_resume_then(in->req, ingest_answer, in);
 }
 
+/* The key's rate limit, counted per event: over it, 429 with Retry-After and Sentry's
+ * X-Sentry-Rate-Limits (error events of this key), and nothing stored. */
+static bool ingest_rate_limited(struct ingest *in)
+{
+    int retry = 0;
+    if (!in->app->ratelimit || ratelimit_hit(in->app->ratelimit, in->key_id, in->rate_window,
+                                             in->rate_count, in->received, &retry))
+        return false;
+    char secs[16], limits[64];
+    snprintf(secs, sizeof secs, "%d", retry);
+    snprintf(limits, sizeof limits, "%d:error;default;security:key", retry);
+    atomic_fetch_add(&in->app->stats.requests_rejected, 1);
+    http_respond_detail(in->req, 429, "rate limit of this client key exceeded");
+    http_add_header(in->req, "Retry-After", secs);
+    http_add_header(in->req, "X-Sentry-Rate-Limits", limits);
+    return true;
+}
+
 static enum handler_result ingest_commit(struct ingest *in)
 {
+    if (ingest_rate_limited(in))
+        return HANDLER_DONE;
     in->job.done = ingest_committed;
     in->job.ctx = in;
     http_suspend(in->req);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/ratelimit.h"
 #include "auth/tokens.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -149,6 +150,7 @@ static int env_setup(void **state)
     assert_int_equal(store_migrate(E.st, NULL), E_OK);
     E.app = (struct app){.cfg = &E.cfg, .st = E.st, .started = clock_now()};
     E.app.writer = writer_start(E.st);
+    E.app.ratelimit = ratelimit_new(0);
     size_t n;
     const struct route *routes = app_routes(&n);
     struct http_server_opts o = {.bind = "127.0.0.1",
@@ -185,6 +187,7 @@ static int env_teardown(void **state)
     (void)state;
     http_server_quiesce(E.srv);
     writer_stop(E.app.writer);
+    ratelimit_free(E.app.ratelimit);
     http_server_stop(E.srv);
     store_close(E.st);
     return testdb_close(&E.db);
@@ -304,6 +307,14 @@ static void keys(void)
     cJSON_Delete(k);
     assert_int_equal(ingest(E.key), 403); /* a disabled key */
     call_only(400, E.alice, "PUT", path, "{\"rateLimit\":{\"window\":0,\"count\":5}}");
+    /* a limit of 2 events a minute: the third is refused with 429, nothing stored */
+    call_only(200, E.alice, "PUT", path,
+              "{\"isActive\":true,\"rateLimit\":{\"window\":60,\"count\":2}}");
+    int64_t before = store_event_count(E.st, E.pid);
+    assert_int_equal(ingest(E.key), 200);
+    assert_int_equal(ingest(E.key), 200);
+    assert_int_equal(ingest(E.key), 429);
+    assert_int_equal(store_event_count(E.st, E.pid), before + 2);
     call_only(200, E.alice, "PUT", path, "{\"isActive\":true,\"rateLimit\":null}");
     assert_int_equal(ingest(E.key), 200);
     snprintf(rot, sizeof rot, "%srotate/", path);
