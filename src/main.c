@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/live.h"
 #include "api/writer.h"
 #include "auth/passwords.h"
 #include "api/ratelimit.h"
@@ -122,6 +123,8 @@ static int cmd_serve(void)
     app.throttle = throttle_new(0);
     app.ratelimit = ratelimit_new(0);
     app.writer = writer_start(st);
+    app.live = live_start(&app);
+    writer_set_live(app.writer, app.live);
     struct retention_job retention = {.st = st, .days = cfg.retention_days};
     struct scheduler *sched = main_start_jobs(&retention);
     size_t nroutes;
@@ -149,6 +152,8 @@ static int cmd_serve(void)
     http_server_quiesce(srv);
     writer_stop(app.writer); /* commits and answers everything queued */
     app.writer = NULL;
+    live_stop(app.live); /* closes the WebSockets before MHD stops */
+    app.live = NULL;
     scheduler_stop(sched); /* the running job stops at its next transaction */
     http_server_stop(srv);
     throttle_free(app.throttle);

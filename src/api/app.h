@@ -32,6 +32,7 @@ enum item_kind {
 
 struct throttle;
 struct ratelimit;
+struct live;
 
 struct ingest_stats {
     atomic_ullong events_stored;
@@ -48,6 +49,7 @@ struct app {
     double started;
     struct throttle *throttle;   /* failed sign-ins (auth/throttle.h); NULL: not throttled */
     struct ratelimit *ratelimit; /* per-key ingest limits (api/ratelimit.h); NULL: none */
+    struct live *live;           /* live updates over WebSocket (api/live.h); NULL: none */
 };
 
 /* The whole route table (api/routes.c). */

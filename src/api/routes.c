@@ -4,6 +4,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/ingest.h"
+#include "api/live.h"
 #include "core/limits.h"
 
 static const struct route app_route_table[] = {
@@ -18,6 +19,7 @@ static const struct route app_route_table[] = {
     {HTTP_GET, "/metrics", h_metrics, 0, 0},
     /* API */
     {HTTP_GET, "/api/0/", h_api_root, 0, 0},
+    {HTTP_GET, "/api/0/live/", h_live, 0, 0},
     {HTTP_GET, "/api/0/organizations/", h_org_list, 0, 0},
     {HTTP_POST, "/api/0/organizations/", h_org_create, LIMIT_API_BODY, 0},
     {HTTP_GET, "/api/0/organizations/{org}/", h_org_detail, 0, 0},

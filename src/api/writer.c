@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "api/live.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 
@@ -21,6 +22,7 @@ struct writer {
     bool lingering;               /* the writer waits for a fuller batch (writer_linger) */
     struct store_event_in *batch; /* WRITER_MAX_BATCH copies, reused */
     struct writer_job **jobs;
+    struct live *live; /* told of each commit; may be NULL */
 };
 
 /* Called with mu held and something queued: waits (up to WRITER_LINGER_US) for the queue to
@@ -83,6 +85,8 @@ static void writer_commit_each(struct writer *w, size_t n)
         if (e)
             log_error("ingest: event %s not committed: %s", w->batch[i].event_id,
                       ei.detail[0] ? ei.detail : err_name(e));
+        if (!e)
+            live_publish(w->live, &w->batch[i], 1);
         writer_finish(w, i, e);
     }
 }
@@ -100,6 +104,8 @@ static void writer_commit(struct writer *w, size_t n)
     if (e)
         log_error("ingest: batch of %zu events not committed: %s", n,
                   ei.detail[0] ? ei.detail : err_name(e));
+    else
+        live_publish(w->live, w->batch, n);
     for (size_t i = 0; i < n; i++)
         writer_finish(w, i, e);
 }
@@ -152,6 +158,11 @@ enum err writer_submit(struct writer *w, struct writer_job *job)
         pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     return E_OK;
+}
+
+void writer_set_live(struct writer *w, struct live *lv)
+{
+    w->live = lv;
 }
 
 void writer_stop(struct writer *w)

@@ -35,6 +35,9 @@ struct writer *writer_start(struct store *st);
 /* Queues the job; done() will be called exactly once, from the writer thread. Returns
  * E_UNAVAILABLE (and does not call done) when the queue is full or the writer stopping. */
 enum err writer_submit(struct writer *w, struct writer_job *job) WUR;
+/* Committed events are published to lv (api/live.h) from now on; call before submitting. */
+struct live;
+void writer_set_live(struct writer *w, struct live *lv);
 /* Commits what is queued, stops the thread, frees w. */
 void writer_stop(struct writer *w);
 

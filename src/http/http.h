@@ -97,6 +97,24 @@ void http_resume(struct http_request *req);
 typedef void (*http_resume_fn)(struct http_request *req, void *arg);
 void http_resume_then(struct http_request *req, http_resume_fn fn, void *arg);
 
+/* ---- WebSocket upgrade ------------------------------------------------------------------- */
+
+/* The upgraded connection, owned by whoever received it until http_upgraded_close(). */
+struct http_upgraded;
+/* Called once on an MHD thread after the 101 was sent: fd is the raw socket (bytes the
+ * client sent after the request head, if any, are in extra), h closes it. */
+typedef void (*http_upgrade_fn)(void *arg, int fd, const char *extra, size_t extra_len,
+                                struct http_upgraded *h);
+/* Called instead of fn when the upgrade never happened (the client went away). */
+typedef void (*http_abandon_fn)(void *arg);
+/* Checks the RFC 6455 handshake (GET, Upgrade: websocket, Sec-WebSocket-Version: 13, a
+ * Sec-WebSocket-Key) and sets the 101 response that hands the socket to fn; answers 400 and
+ * returns false otherwise (then neither fn nor abandon is called). */
+bool http_websocket_accept(struct http_request *req, http_upgrade_fn fn, http_abandon_fn abandon,
+                           void *arg);
+/* Closes the upgraded connection (once; any thread). */
+void http_upgraded_close(struct http_upgraded *h);
+
 /* ---- server ---------------------------------------------------------------------------------- */
 
 struct http_server_opts {

@@ -13,8 +13,11 @@
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/jsonx.h"
@@ -57,6 +60,10 @@ struct http_request {
     http_resume_fn on_resume; /* set by http_resume_then, run on the pool thread */
     void *on_resume_arg;
     void *user;
+    http_upgrade_fn upgrade; /* set by http_websocket_accept */
+    http_abandon_fn abandon;
+    void *upgrade_arg;
+    _Atomic bool upgraded;
     char client_ip[INET6_ADDRSTRLEN];
 };
 
@@ -259,8 +266,86 @@ static void server_add_cors(struct http_request *req, struct MHD_Response *r)
     }
 }
 
+static void server_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
+                            const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                            struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)conn;
+    (void)req_cls;
+    struct http_request *req = cls;
+    atomic_store(&req->upgraded, true);
+    req->upgrade(req->upgrade_arg, sock, extra_in, extra_in_size, (struct http_upgraded *)urh);
+}
+
+void http_upgraded_close(struct http_upgraded *h)
+{
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)h, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* Whether the comma-separated header value holds token (case-insensitive). */
+static bool server_header_has(const char *v, const char *token)
+{
+    size_t n = strlen(token);
+    while (v && *v) {
+        v += strspn(v, " \t,");
+        size_t len = strcspn(v, ",");
+        size_t t = len;
+        while (t && (v[t - 1] == ' ' || v[t - 1] == '\t'))
+            t--;
+        if (t == n && strncasecmp(v, token, n) == 0)
+            return true;
+        v += len;
+    }
+    return false;
+}
+
+bool http_websocket_accept(struct http_request *req, http_upgrade_fn fn, http_abandon_fn abandon,
+                           void *arg)
+{
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    const char *key = http_header(req, "Sec-WebSocket-Key");
+    const char *ver = http_header(req, "Sec-WebSocket-Version");
+    if (req->method != HTTP_GET || !server_header_has(http_header(req, "Upgrade"), "websocket") ||
+        !server_header_has(http_header(req, "Connection"), "upgrade") || !ver ||
+        strcmp(ver, "13") != 0 || !key || strlen(key) != 24) {
+        http_respond_detail(req, 400, "expected a WebSocket (version 13) handshake");
+        http_add_header(req, "Sec-WebSocket-Version", "13");
+        return false;
+    }
+    char cat[24 + sizeof guid];
+    memcpy(cat, key, 24);
+    memcpy(cat + 24, guid, sizeof guid);
+    unsigned char sha[SHA_DIGEST_LENGTH];
+    SHA1((const unsigned char *)cat, strlen(cat), sha);
+    char accept[32];
+    EVP_EncodeBlock((unsigned char *)accept, sha, SHA_DIGEST_LENGTH);
+    http_respond(req, MHD_HTTP_SWITCHING_PROTOCOLS, "text/plain", "", 0);
+    http_add_header(req, "Upgrade", "websocket");
+    http_add_header(req, "Connection", "Upgrade");
+    http_add_header(req, "Sec-WebSocket-Accept", accept);
+    req->upgrade = fn;
+    req->abandon = abandon;
+    req->upgrade_arg = arg;
+    return true;
+}
+
+static enum MHD_Result server_queue_upgrade(struct http_request *req)
+{
+    struct MHD_Response *r = MHD_create_response_for_upgrade(server_upgraded, req);
+    if (!r)
+        return MHD_NO;
+    for (struct resp_header *h = req->headers; h; h = h->next)
+        MHD_add_response_header(r, h->name, h->value);
+    enum MHD_Result ret = MHD_queue_response(req->conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+    MHD_destroy_response(r);
+    atomic_store(&req->state, REQ_QUEUED);
+    return ret;
+}
+
 static enum MHD_Result server_queue(struct http_request *req)
 {
+    if (req->upgrade && req->status == MHD_HTTP_SWITCHING_PROTOCOLS)
+        return server_queue_upgrade(req);
     if (!req->content_type)
         http_respond_detail(req, 500, "no response");
     struct MHD_Response *r = MHD_create_response_from_buffer(
@@ -382,6 +467,8 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
     struct http_request *req = *con_cls;
     if (!req)
         return;
+    if (req->upgrade && !atomic_load(&req->upgraded))
+        req->abandon(req->upgrade_arg);
     buf_free(&req->body);
     arena_free(req->arena);
     free(req);
@@ -418,7 +505,7 @@ enum err http_server_start(const struct http_server_opts *o, struct http_server 
     struct http_server *s = xcalloc(1, sizeof *s);
     s->opts = *o;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     bool any = strcmp(o->bind, "0.0.0.0") == 0 || strcmp(o->bind, "::") == 0 || !*o->bind;
     if (any) {
         s->daemon = server_start_daemon(s, flags | MHD_USE_DUAL_STACK, NULL);

@@ -256,7 +256,7 @@ function serveEnv(port, dataDir, databaseUrl) {
 
 /**
  * Starts a fresh snag. Returns {url, port, token, dsn, projectId, org, project, key, api, …, stop()}.
- * opts.name labels the temp directory. The database is SQLite in the temp directory, or with
+ * opts.name labels the temp directory; opts.env adds to the server's environment. The database is SQLite in the temp directory, or with
  * SNAG_E2E_PG_URL (or opts.pgAdminUrl) a fresh PostgreSQL database (srv.db), dropped by stop().
  * srv.startNode() starts another `snag serve` on the same database (PostgreSQL only).
  */
@@ -269,7 +269,7 @@ export async function startSnag(opts = {}) {
     const port = await freePort();
     const pgAdmin = opts.pgAdminUrl || PG_ADMIN_URL;
     const db = pgAdmin ? createDatabase(pgAdmin) : null;
-    const env = serveEnv(port, dataDir, db ? db.url : `sqlite://${path.join(dir, 'snag.db')}`);
+    const env = { ...serveEnv(port, dataDir, db ? db.url : `sqlite://${path.join(dir, 'snag.db')}`), ...(opts.env || {}) };
 
     const email = 'e2e-admin@example.com';
     const password = 'correct horse battery staple';

@@ -7,6 +7,8 @@ import { navigate, paths } from '../lib/router.js';
 import { eventView } from '../lib/eventview.js';
 import { compactCount } from '../lib/format.js';
 import { ErrorBox, Level, Link, Spinner, Time } from '../components/ui.jsx';
+import { LiveBadge } from '../components/live.jsx';
+import { useLive } from '../lib/live.js';
 import { Exception } from '../components/stacktrace.jsx';
 import { Breadcrumbs, KeyValues } from '../components/eventparts.jsx';
 
@@ -22,14 +24,20 @@ export function IssuePage({ org, issueId, search }) {
     const [busy, setBusy] = useState(false);
     const wanted = eventParam();
 
-    useEffect(() => {
+    // The issue and its event list; refetched live when this issue gets an event (the event
+    // shown stays: the list and counts change, "newer" becomes available).
+    const refresh = () => {
         api('GET', `/api/0/issues/${enc(issueId)}/`)
-            .then((r) => setIssue(r.json))
+            .then((r) => setIssue((old) => (old && r.json && old.id === r.json.id ? { ...old, ...r.json } : r.json)))
             .catch(setError);
         api('GET', `/api/0/issues/${enc(issueId)}/events/?limit=100`)
             .then((r) => setEventIds((r.json || []).map((e) => e.eventID || e.id)))
             .catch(() => {});
-    }, [issueId]);
+    };
+    useEffect(refresh, [issueId]);
+    useLive((m) => {
+        if (m.type === 'resync' || (m.type === 'event' && m.issueId === String(issueId))) refresh();
+    });
 
     useEffect(() => {
         if (!issue) return;
@@ -74,7 +82,7 @@ export function IssuePage({ org, issueId, search }) {
         <div class="page wide">
             <nav class="crumbs" aria-label="Breadcrumb">
                 <Link href={paths.issues(org, issue.project.slug)}>{issue.project.name}</Link> <span aria-hidden="true">›</span>{' '}
-                <span class="mono">{issue.shortId}</span>
+                <span class="mono">{issue.shortId}</span> <LiveBadge />
             </nav>
             <header class="issuehead2">
                 <div>

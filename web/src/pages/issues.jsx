@@ -8,6 +8,8 @@ import { initialNav, keyCommand, navReduce, targetIds } from '../lib/listnav.js'
 import { navigate, paths } from '../lib/router.js';
 import { compactCount } from '../lib/format.js';
 import { ErrorBox, Level, Link, Spinner, Time } from '../components/ui.jsx';
+import { LiveBadge } from '../components/live.jsx';
+import { useLive } from '../lib/live.js';
 
 const STATUSES = [
     ['unresolved', 'Unresolved'],
@@ -63,6 +65,20 @@ export function IssuesPage({ org, project, search }) {
             .catch(() => {});
     }, [org]);
 
+    // Live: an event of this project (or a resync) refetches the page, at most every 300 ms.
+    const liveTimer = useRef(null);
+    useEffect(() => () => clearTimeout(liveTimer.current), []);
+    useLive((m) => {
+        const cur = projects.find((p) => p.slug === project);
+        if (m.type === 'event' && cur && String(cur.id) !== m.projectId) return;
+        if (m.type !== 'event' && m.type !== 'resync') return;
+        if (!liveTimer.current)
+            liveTimer.current = setTimeout(() => {
+                liveTimer.current = null;
+                load();
+            }, 300);
+    });
+
     const ids = data ? data.issues.map((i) => i.id) : [];
     const go = (changes) => writeParams(org, project, { ...params, cursor: null, ...changes });
 
@@ -113,6 +129,7 @@ export function IssuesPage({ org, project, search }) {
         <div class="page wide">
             <div class="pagehead">
                 <h1>Issues</h1>
+                <LiveBadge />
                 <label class="inline">
                     <span class="sr-only">Project</span>
                     <select aria-label="Project" value={project} onChange={(e) => navigate(paths.issues(org, e.currentTarget.value))}>
