@@ -12,6 +12,16 @@ void api_respond_not_found(struct http_request *req)
     http_respond_detail(req, 404, "The requested resource does not exist");
 }
 
+void api_respond_deleted(struct http_request *req, enum err e)
+{
+    if (e == E_NOTFOUND)
+        api_respond_not_found(req);
+    else if (e)
+        api_respond_store_err(req, e);
+    else
+        http_respond(req, 204, "application/json", "", 0);
+}
+
 bool api_allow(struct http_request *req, const struct api_principal *p, const char *role,
                const char *scope)
 {

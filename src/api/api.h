@@ -48,6 +48,8 @@ bool api_issue_request(struct http_request *req, struct app *app, struct api_pri
 
 /* 404 {"detail": …}: what every "not there or not yours" answer looks like. */
 void api_respond_not_found(struct http_request *req);
+/* The answer to a DELETE whose store call returned e: 204, 404 or the store error. */
+void api_respond_deleted(struct http_request *req, enum err e);
 /* 403 unless both the caller's role in the org and the token's scopes include scope. */
 bool api_allow(struct http_request *req, const struct api_principal *p, const char *role,
                const char *scope);

@@ -175,12 +175,7 @@ enum handler_result h_key_delete(struct http_request *req, void *app)
     if (!keys_request(req, app, "project:admin", &proj, &key))
         return HANDLER_DONE;
     enum err e = store_key_delete(((struct app *)app)->st, key.id);
-    if (e == E_NOTFOUND)
-        api_respond_not_found(req);
-    else if (e)
-        api_respond_store_err(req, e);
-    else
-        http_respond(req, 204, "application/json", "", 0);
+    api_respond_deleted(req, e);
     return HANDLER_DONE;
 }
 

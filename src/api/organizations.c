@@ -178,11 +178,6 @@ enum handler_result h_org_delete(struct http_request *req, void *app)
     if (!api_org_request(req, ap, &p, &org, &role) || !api_allow(req, &p, role, "org:admin"))
         return HANDLER_DONE;
     enum err e = store_org_delete(ap->st, org.id);
-    if (e == E_NOTFOUND)
-        api_respond_not_found(req);
-    else if (e)
-        api_respond_store_err(req, e);
-    else
-        http_respond(req, 204, "application/json", "", 0);
+    api_respond_deleted(req, e);
     return HANDLER_DONE;
 }

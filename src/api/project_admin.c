@@ -172,12 +172,7 @@ enum handler_result h_project_delete(struct http_request *req, void *app)
         !api_allow_project(req, ap, &p, role, "project:admin", proj.id))
         return HANDLER_DONE;
     enum err e = store_project_delete(ap->st, proj.id);
-    if (e == E_NOTFOUND)
-        api_respond_not_found(req);
-    else if (e)
-        api_respond_store_err(req, e);
-    else
-        http_respond(req, 204, "application/json", "", 0);
+    api_respond_deleted(req, e);
     return HANDLER_DONE;
 }
 

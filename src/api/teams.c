@@ -145,12 +145,7 @@ enum handler_result h_team_delete(struct http_request *req, void *app)
         !api_allow_team(req, ap, &p, role, "team:admin", team.id))
         return HANDLER_DONE;
     enum err e = store_team_delete(ap->st, team.id);
-    if (e == E_NOTFOUND)
-        api_respond_not_found(req);
-    else if (e)
-        api_respond_store_err(req, e);
-    else
-        http_respond(req, 204, "application/json", "", 0);
+    api_respond_deleted(req, e);
     return HANDLER_DONE;
 }
 
