@@ -13,6 +13,7 @@
 #include "api/live.h"
 #include "api/writer.h"
 #include "auth/passwords.h"
+#include "api/keycache.h"
 #include "api/ratelimit.h"
 #include "auth/throttle.h"
 #include "auth/tokens.h"
@@ -122,6 +123,7 @@ static int cmd_serve(void)
     struct app app = {.cfg = &cfg, .st = st, .started = clock_now()};
     app.throttle = throttle_new(0);
     app.ratelimit = ratelimit_new(0);
+    app.keys = keycache_new();
     app.writer = writer_start(st);
     app.live = live_start(&app);
     writer_set_live(app.writer, app.live);
@@ -158,6 +160,7 @@ static int cmd_serve(void)
     http_server_stop(srv);
     throttle_free(app.throttle);
     ratelimit_free(app.ratelimit);
+    keycache_free(app.keys);
     store_close(st);
     if (lock_fd >= 0)
         close(lock_fd);

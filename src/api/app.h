@@ -32,6 +32,7 @@ enum item_kind {
 
 struct throttle;
 struct ratelimit;
+struct keycache;
 struct live;
 
 struct ingest_stats {
@@ -49,6 +50,7 @@ struct app {
     double started;
     struct throttle *throttle;   /* failed sign-ins (auth/throttle.h); NULL: not throttled */
     struct ratelimit *ratelimit; /* per-key ingest limits (api/ratelimit.h); NULL: none */
+    struct keycache *keys;       /* client keys for ingest (api/keycache.h); NULL: no cache */
     struct live *live;           /* live updates over WebSocket (api/live.h); NULL: none */
 };
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "api/app.h"
+#include "api/keycache.h"
 #include "api/ratelimit.h"
 #include "core/clock.h"
 #include "core/ids.h"
@@ -86,7 +87,10 @@ static enum err ingest_check_key(struct ingest *in, struct errinfo *ei)
         return errinfo_set(ei, E_AUTH, "missing authorization information");
     char *key = arena_slice_dup(in->a, in->key);
     struct store_key k;
-    enum err e = key ? store_key_by_public(in->app->st, in->a, key, &k) : E_NOMEM;
+    enum err e = !key ? E_NOMEM
+                 : in->app->keys
+                     ? keycache_lookup(in->app->keys, in->app->st, in->a, key, clock_mono(), &k)
+                     : store_key_by_public(in->app->st, in->a, key, &k);
     if (e == E_NOTFOUND)
         return errinfo_set(ei, E_FORBIDDEN, "event submission rejected: unknown sentry_key");
     if (e)

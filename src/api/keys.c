@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/keycache.h"
 #include "api/handlers.h"
 #include "core/ids.h"
 #include "core/jsonx.h"
@@ -156,6 +157,7 @@ enum handler_result h_key_update(struct http_request *req, void *app)
     struct arena *a = http_arena(req);
     const char *pk = key.public_key;
     enum err e = store_key_update(ap->st, key.id, &u);
+    keycache_forget(ap->keys, pk);
     if (!e)
         e = store_key_by_public(ap->st, a, pk, &key);
     if (e == E_NOTFOUND)
@@ -175,6 +177,7 @@ enum handler_result h_key_delete(struct http_request *req, void *app)
     if (!keys_request(req, app, "project:admin", &proj, &key))
         return HANDLER_DONE;
     enum err e = store_key_delete(((struct app *)app)->st, key.id);
+    keycache_forget(((struct app *)app)->keys, key.public_key);
     api_respond_deleted(req, e);
     return HANDLER_DONE;
 }
@@ -189,6 +192,7 @@ enum handler_result h_key_rotate(struct http_request *req, void *app)
     char pk[33];
     ids_uuid4_hex(pk);
     enum err e = store_key_rotate(((struct app *)app)->st, key.id, pk, http_arena(req), &fresh);
+    keycache_forget(((struct app *)app)->keys, key.public_key);
     if (e == E_NOTFOUND)
         api_respond_not_found(req);
     else if (e)

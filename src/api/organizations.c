@@ -4,6 +4,7 @@
 
 #include "api/accounts.h"
 #include "api/api.h"
+#include "api/keycache.h"
 #include "api/handlers.h"
 #include "auth/roles.h"
 #include "core/jsonx.h"
@@ -178,6 +179,7 @@ enum handler_result h_org_delete(struct http_request *req, void *app)
     if (!api_org_request(req, ap, &p, &org, &role) || !api_allow(req, &p, role, "org:admin"))
         return HANDLER_DONE;
     enum err e = store_org_delete(ap->st, org.id);
+    keycache_clear(ap->keys);
     api_respond_deleted(req, e);
     return HANDLER_DONE;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/keycache.h"
 #include "api/handlers.h"
 #include "core/jsonx.h"
 
@@ -172,6 +173,7 @@ enum handler_result h_project_delete(struct http_request *req, void *app)
         !api_allow_project(req, ap, &p, role, "project:admin", proj.id))
         return HANDLER_DONE;
     enum err e = store_project_delete(ap->st, proj.id);
+    keycache_clear(ap->keys);
     api_respond_deleted(req, e);
     return HANDLER_DONE;
 }
