@@ -12,191 +12,53 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "api/app.h"
 #include "auth/throttle.h"
 #include "auth/totp.h"
-#include "core/buf.h"
 #include "core/clock.h"
-#include "core/ids.h"
-#include "helpers/testdb.h"
-#include "http/http.h"
-#include "store/store.h"
+#include "helpers/httptest.h"
 
-static struct {
-    struct testdb db;
-    struct config cfg;
-    struct store *st;
-    struct app app;
-    struct http_server *srv;
-    int port;
-} E;
-
-/* A browser: the cookies it holds. */
-struct client {
-    char session[128], csrf[128];
-};
-
-struct resp {
-    int status;
-    struct buf raw;
-    const char *body;
-    cJSON *json; /* NULL when the body is not JSON */
-};
+static struct httptest E;
 
 static int env_setup(void **state)
 {
     (void)state;
-    assert_int_equal(ids_init(), 0);
-    const char *url = testdb_open(&E.db);
-    assert_non_null(url);
-    setenv("SNAG_DATA_DIR", E.db.dir, 1);
-    setenv("DATABASE_URL", url, 1);
     setenv("SECRET_KEY", "test-secret-key-for-accounts", 1);
     setenv("ENABLE_USER_REGISTRATION", "false", 1);
-    assert_int_equal(config_load(&E.cfg, NULL), E_OK);
-    assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
-    assert_int_equal(store_migrate(E.st, NULL), E_OK);
-    E.app = (struct app){.cfg = &E.cfg, .st = E.st, .started = clock_now()};
-    E.app.throttle = throttle_new(0);
-    size_t n;
-    const struct route *routes = app_routes(&n);
-    struct http_server_opts o = {.bind = "127.0.0.1",
-                                 .port = 0,
-                                 .threads = 2,
-                                 .routes = routes,
-                                 .nroutes = n,
-                                 .app = &E.app};
-    assert_int_equal(http_server_start(&o, &E.srv, NULL), E_OK);
-    E.port = http_server_port(E.srv);
+    httptest_start(&E, HT_THROTTLE);
     return 0;
 }
 
 static int env_teardown(void **state)
 {
     (void)state;
-    http_server_quiesce(E.srv);
-    http_server_stop(E.srv);
-    throttle_free(E.app.throttle);
-    store_close(E.st);
-    return testdb_close(&E.db);
+    return httptest_stop(&E);
 }
 
 /* ---- the HTTP client ---------------------------------------------------------------------- */
 
-/* Keeps the value of a Set-Cookie header for name in out (empty when deleted). */
-static void cookie_take(const char *line, const char *name, char *out, size_t cap)
-{
-    size_t n = strlen(name);
-    if (strncmp(line, name, n) != 0 || line[n] != '=')
-        return;
-    snprintf(out, cap, "%.*s", (int)strcspn(line + n + 1, ";\r\n"), line + n + 1);
-}
-
-static void cookies_update(struct client *c, const char *raw)
-{
-    for (const char *p = raw; p && (p = strstr(p, "\r\n")) != NULL; p += 2) {
-        if (strncmp(p + 2, "\r\n", 2) == 0)
-            break;
-        if (strncasecmp(p + 2, "Set-Cookie: ", 12) != 0)
-            continue;
-        cookie_take(p + 14, "snag_session", c->session, sizeof c->session);
-        cookie_take(p + 14, "snag_csrf", c->csrf, sizeof c->csrf);
-    }
-}
-
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-/* One exchange. c (may be NULL) sends its cookies and keeps new ones; csrf adds the
- * X-CSRFToken header from c; bearer (may be NULL) adds Authorization. */
-static struct resp http(struct client *c, bool csrf, const char *bearer, const char *method,
-                        const char *path, const char *body)
-{
-    struct buf req;
-    buf_init(&req, 1 << 20);
-    size_t blen = body ? strlen(body) : 0;
-    assert_int_equal(buf_printf(&req,
-                                "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                                "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                                method, path, blen),
-                     E_OK);
-    if (c && c->session[0])
-        assert_int_equal(
-            buf_printf(&req, "Cookie: snag_session=%s; snag_csrf=%s\r\n", c->session, c->csrf),
-            E_OK);
-    if (c && csrf)
-        assert_int_equal(buf_printf(&req, "X-CSRFToken: %s\r\n", c->csrf), E_OK);
-    if (bearer)
-        assert_int_equal(buf_printf(&req, "Authorization: Bearer %s\r\n", bearer), E_OK);
-    assert_int_equal(buf_printf(&req, "\r\n%s", body ? body : ""), E_OK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    send_all(fd, req.p, req.len);
-    buf_free(&req);
-    struct resp r = {0};
-    buf_init(&r.raw, 1 << 24);
-    char chunk[16384];
-    ssize_t n;
-    while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0)
-        assert_int_equal(buf_append(&r.raw, chunk, (size_t)n), E_OK);
-    close(fd);
-    assert_int_equal(buf_append(&r.raw, "", 1), E_OK);
-    r.status = (int)strtol(r.raw.p + 9, NULL, 10);
-    const char *sep = strstr(r.raw.p, "\r\n\r\n");
-    r.body = sep ? sep + 4 : "";
-    r.json = cJSON_Parse(r.body);
-    if (c)
-        cookies_update(c, r.raw.p);
-    return r;
-}
-
-static void resp_free(struct resp *r)
-{
-    cJSON_Delete(r->json);
-    buf_free(&r->raw);
-}
-
 /* Sends and checks the status; returns the response for more checks. */
-static struct resp expect(int status, struct client *c, bool csrf, const char *bearer,
-                          const char *method, const char *path, const char *body)
+static struct httptest_resp expect(int status, struct httptest_client *c, bool csrf,
+                                   const char *bearer, const char *method, const char *path,
+                                   const char *body)
 {
-    struct resp r = http(c, csrf, bearer, method, path, body);
-    if (r.status != status)
-        fail_msg("%s %s: status %d, want %d:\n%s", method, path, r.status, status, r.raw.p);
-    return r;
+    return httptest_expect(&E, status,
+                           &(struct httptest_req){.method = method,
+                                                  .path = path,
+                                                  .body = body,
+                                                  .bearer = bearer,
+                                                  .client = c,
+                                                  .csrf = csrf});
 }
 
-static void expect_only(int status, struct client *c, bool csrf, const char *bearer,
+static void expect_only(int status, struct httptest_client *c, bool csrf, const char *bearer,
                         const char *method, const char *path, const char *body)
 {
-    struct resp r = expect(status, c, csrf, bearer, method, path, body);
-    resp_free(&r);
-}
-
-static const char *jstr(const struct resp *r, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(r->json, key));
-    if (!s)
-        fail_msg("no \"%s\" in %s", key, r->body);
-    return s;
+    struct httptest_resp r = expect(status, c, csrf, bearer, method, path, body);
+    httptest_resp_free(&r);
 }
 
 static void totp_now(const char *secret, double offset, char code[TOTP_DIGITS + 1])
@@ -217,30 +79,31 @@ static bool cookie_line_has(const char *raw, const char *prefix, const char *tai
     return end && (size_t)(end + 2 - line) >= n && strncmp(end + 2 - n, tail, n) == 0;
 }
 
-static void step_first_run(struct client *owner)
+static void step_first_run(struct httptest_client *owner)
 {
     expect_only(401, NULL, false, NULL, "GET", "/api/0/auth/session/", NULL);
-    struct resp r = expect(201, owner, false, NULL, "POST", "/api/0/auth/register/",
-                           "{\"email\":\"owner@example.com\",\"password\":\"owner-pass-1\"}");
+    struct httptest_resp r =
+        expect(201, owner, false, NULL, "POST", "/api/0/auth/register/",
+               "{\"email\":\"owner@example.com\",\"password\":\"owner-pass-1\"}");
     assert_true(
         cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "user"), "isSuperuser")));
-    assert_string_equal(jstr(&r, "csrfToken"), owner->csrf);
+    assert_string_equal(httptest_jstr(r.json, "csrfToken"), owner->csrf);
     assert_true(cookie_line_has(r.raw.p, "snag_session=",
                                 "; Path=/; Max-Age=1209600; "
                                 "SameSite=Lax; HttpOnly\r\n"));
     assert_true(cookie_line_has(r.raw.p, "snag_csrf=", "; SameSite=Lax\r\n")); /* readable */
-    resp_free(&r);
+    httptest_resp_free(&r);
     /* now registration is closed … */
     expect_only(403, NULL, false, NULL, "POST", "/api/0/auth/register/",
                 "{\"email\":\"x@example.com\",\"password\":\"some-pass-1\"}");
     /* … unless ENABLE_USER_REGISTRATION: plain users */
     E.cfg.enable_user_registration = true;
-    struct client tmp = {.session = "", .csrf = ""};
+    struct httptest_client tmp = {.session = "", .csrf = ""};
     r = expect(201, &tmp, false, NULL, "POST", "/api/0/auth/register/",
                "{\"email\":\"member@example.com\",\"password\":\"member-pass-1\"}");
     assert_true(
         cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "user"), "isSuperuser")));
-    resp_free(&r);
+    httptest_resp_free(&r);
     expect_only(201, &tmp, false, NULL, "POST", "/api/0/auth/register/",
                 "{\"email\":\"victim@example.com\",\"password\":\"victim-pass-1\"}");
     expect_only(400, NULL, false, NULL, "POST", "/api/0/auth/register/",
@@ -250,54 +113,58 @@ static void step_first_run(struct client *owner)
     E.cfg.enable_user_registration = false;
 }
 
-static void step_cookie_and_csrf(struct client *owner)
+static void step_cookie_and_csrf(struct httptest_client *owner)
 {
-    struct client c = {.session = "", .csrf = ""};
-    struct resp r = expect(200, &c, false, NULL, "POST", "/api/0/auth/session/",
-                           "{\"email\":\"owner@example.com\",\"password\":\"owner-pass-1\"}");
+    struct httptest_client c = {.session = "", .csrf = ""};
+    struct httptest_resp r =
+        expect(200, &c, false, NULL, "POST", "/api/0/auth/session/",
+               "{\"email\":\"owner@example.com\",\"password\":\"owner-pass-1\"}");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "twoFactorRequired")));
-    resp_free(&r);
+    httptest_resp_free(&r);
     *owner = c;
     /* reads need no CSRF token, writes do */
     expect_only(200, owner, false, NULL, "GET", "/api/0/organizations/", NULL);
     r = expect(403, owner, false, NULL, "POST", "/api/0/organizations/", "{\"name\":\"Acme\"}");
     assert_non_null(strstr(r.body, "CSRF"));
-    resp_free(&r);
-    struct client forged = *owner;
+    httptest_resp_free(&r);
+    struct httptest_client forged = *owner;
     snprintf(forged.csrf, sizeof forged.csrf, "AAAA");
     expect_only(403, &forged, true, NULL, "POST", "/api/0/organizations/", "{\"name\":\"Acme\"}");
     expect_only(201, owner, true, NULL, "POST", "/api/0/organizations/", "{\"name\":\"Acme\"}");
     r = expect(200, owner, false, NULL, "GET", "/api/0/auth/session/", NULL);
-    assert_string_equal(jstr(&r, "csrfToken"), owner->csrf);
-    resp_free(&r);
+    assert_string_equal(httptest_jstr(r.json, "csrfToken"), owner->csrf);
+    httptest_resp_free(&r);
 }
 
 static void step_throttle(void)
 {
     const char *wrong = "{\"email\":\"victim@example.com\",\"password\":\"wrong-pass\"}";
     const char *unknown = "{\"email\":\"nobody@example.com\",\"password\":\"wrong-pass\"}";
-    struct resp a = expect(400, NULL, false, NULL, "POST", "/api/0/auth/session/", wrong);
-    struct resp b = expect(400, NULL, false, NULL, "POST", "/api/0/auth/session/", unknown);
+    struct httptest_resp a = expect(400, NULL, false, NULL, "POST", "/api/0/auth/session/", wrong);
+    struct httptest_resp b =
+        expect(400, NULL, false, NULL, "POST", "/api/0/auth/session/", unknown);
     assert_string_equal(a.body, b.body); /* no user enumeration */
-    resp_free(&a);
-    resp_free(&b);
+    httptest_resp_free(&a);
+    httptest_resp_free(&b);
     for (int i = 1; i < THROTTLE_PAIR_FREE + 1; i++)
         expect_only(400, NULL, false, NULL, "POST", "/api/0/auth/session/", wrong);
     /* locked now, even with the right password */
-    struct resp r = expect(429, NULL, false, NULL, "POST", "/api/0/auth/session/",
-                           "{\"email\":\"victim@example.com\",\"password\":\"victim-pass-1\"}");
+    struct httptest_resp r =
+        expect(429, NULL, false, NULL, "POST", "/api/0/auth/session/",
+               "{\"email\":\"victim@example.com\",\"password\":\"victim-pass-1\"}");
     assert_non_null(strstr(r.raw.p, "Retry-After: "));
-    resp_free(&r);
+    httptest_resp_free(&r);
 }
 
 /* Enrols owner in 2FA; returns the secret and the recovery codes. */
-static void step_enrol(struct client *owner, char *secret, size_t cap, char codes[10][16])
+static void step_enrol(struct httptest_client *owner, char *secret, size_t cap, char codes[10][16])
 {
-    struct resp r = expect(200, owner, true, NULL, "POST", "/api/0/auth/2fa/enroll/", "{}");
-    snprintf(secret, cap, "%s", jstr(&r, "secret"));
-    assert_non_null(strstr(jstr(&r, "qrCode"), "<svg"));
-    assert_non_null(strstr(jstr(&r, "uri"), "otpauth://totp/"));
-    resp_free(&r);
+    struct httptest_resp r =
+        expect(200, owner, true, NULL, "POST", "/api/0/auth/2fa/enroll/", "{}");
+    snprintf(secret, cap, "%s", httptest_jstr(r.json, "secret"));
+    assert_non_null(strstr(httptest_jstr(r.json, "qrCode"), "<svg"));
+    assert_non_null(strstr(httptest_jstr(r.json, "uri"), "otpauth://totp/"));
+    httptest_resp_free(&r);
     expect_only(400, owner, true, NULL, "POST", "/api/0/auth/2fa/confirm/",
                 "{\"code\":\"000000\"}");
     char code[TOTP_DIGITS + 1], body[64];
@@ -308,17 +175,17 @@ static void step_enrol(struct client *owner, char *secret, size_t cap, char code
     assert_int_equal(cJSON_GetArraySize(arr), 10);
     for (int i = 0; i < 10; i++)
         snprintf(codes[i], 16, "%s", cJSON_GetStringValue(cJSON_GetArrayItem(arr, i)));
-    resp_free(&r);
+    httptest_resp_free(&r);
     expect_only(409, owner, true, NULL, "POST", "/api/0/auth/2fa/enroll/", "{}");
     r = expect(200, owner, false, NULL, "GET", "/api/0/auth/2fa/", NULL);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "enabled")));
-    resp_free(&r);
+    httptest_resp_free(&r);
 }
 
 /* Signs out c (cookie gone, session gone). */
-static void sign_out(struct client *c)
+static void sign_out(struct httptest_client *c)
 {
-    struct client old = *c;
+    struct httptest_client old = *c;
     expect_only(403, c, false, NULL, "DELETE", "/api/0/auth/session/", NULL);
     expect_only(204, c, true, NULL, "DELETE", "/api/0/auth/session/", NULL);
     assert_string_equal(c->session, "");
@@ -326,18 +193,20 @@ static void sign_out(struct client *c)
 }
 
 /* Password step done; c holds a pending session. */
-static void sign_in_pending(struct client *c)
+static void sign_in_pending(struct httptest_client *c)
 {
     memset(c, 0, sizeof *c);
-    struct resp r = expect(200, c, false, NULL, "POST", "/api/0/auth/session/",
-                           "{\"email\":\"owner@example.com\",\"password\":\"owner-pass-1\"}");
+    struct httptest_resp r =
+        expect(200, c, false, NULL, "POST", "/api/0/auth/session/",
+               "{\"email\":\"owner@example.com\",\"password\":\"owner-pass-1\"}");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "twoFactorRequired")));
-    resp_free(&r);
+    httptest_resp_free(&r);
     /* a pending session opens nothing else */
     expect_only(401, c, false, NULL, "GET", "/api/0/organizations/", NULL);
 }
 
-static void step_second_factor(struct client *owner, const char *secret, char codes[10][16])
+static void step_second_factor(struct httptest_client *owner, const char *secret,
+                               char codes[10][16])
 {
     char code[TOTP_DIGITS + 1], body[256];
     sign_out(owner);
@@ -379,9 +248,9 @@ static void add_member(void)
     arena_free(a);
 }
 
-static void step_org_requires_2fa(struct client *owner)
+static void step_org_requires_2fa(struct httptest_client *owner)
 {
-    struct client member = {.session = "", .csrf = ""};
+    struct httptest_client member = {.session = "", .csrf = ""};
     expect_only(200, &member, false, NULL, "POST", "/api/0/auth/session/",
                 "{\"email\":\"member@example.com\",\"password\":\"member-pass-1\"}");
     add_member();
@@ -389,13 +258,13 @@ static void step_org_requires_2fa(struct client *owner)
     /* only an owner, and only one with 2FA, may turn it on */
     expect_only(403, &member, true, NULL, "PUT", "/api/0/organizations/acme/",
                 "{\"require2FA\":true}");
-    struct resp r = expect(200, owner, true, NULL, "PUT", "/api/0/organizations/acme/",
-                           "{\"require2FA\":true}");
+    struct httptest_resp r = expect(200, owner, true, NULL, "PUT", "/api/0/organizations/acme/",
+                                    "{\"require2FA\":true}");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "require2FA")));
-    resp_free(&r);
+    httptest_resp_free(&r);
     r = expect(403, &member, false, NULL, "GET", "/api/0/organizations/acme/", NULL);
     assert_non_null(strstr(r.body, "requires two-factor authentication"));
-    resp_free(&r);
+    httptest_resp_free(&r);
     expect_only(403, &member, false, NULL, "GET", "/api/0/organizations/acme/projects/", NULL);
     expect_only(200, owner, false, NULL, "GET", "/api/0/organizations/acme/", NULL);
     /* the member's own org: no 2FA, so it cannot require it */
@@ -405,26 +274,27 @@ static void step_org_requires_2fa(struct client *owner)
                 "{\"require2FA\":true}");
 }
 
-static void step_tokens(struct client *owner)
+static void step_tokens(struct httptest_client *owner)
 {
     expect_only(403, owner, false, NULL, "POST", "/api/0/api-tokens/",
                 "{\"label\":\"ci\",\"scopes\":[\"org:read\"]}");
     expect_only(400, owner, true, NULL, "POST", "/api/0/api-tokens/",
                 "{\"label\":\"ci\",\"scopes\":[\"org:everything\"]}");
-    struct resp r = expect(201, owner, true, NULL, "POST", "/api/0/api-tokens/",
-                           "{\"label\":\"ci\",\"scopes\":[\"org:read\",\"project:releases\"]}");
+    struct httptest_resp r =
+        expect(201, owner, true, NULL, "POST", "/api/0/api-tokens/",
+               "{\"label\":\"ci\",\"scopes\":[\"org:read\",\"project:releases\"]}");
     char tok[200], id[24], path[64];
-    snprintf(tok, sizeof tok, "%s", jstr(&r, "token"));
-    snprintf(id, sizeof id, "%s", jstr(&r, "id"));
-    resp_free(&r);
+    snprintf(tok, sizeof tok, "%s", httptest_jstr(r.json, "token"));
+    snprintf(id, sizeof id, "%s", httptest_jstr(r.json, "id"));
+    httptest_resp_free(&r);
     r = expect(200, owner, false, NULL, "GET", "/api/0/api-tokens/", NULL);
     assert_non_null(strstr(r.body, "\"label\":\"ci\""));
     assert_null(strstr(r.body, tok)); /* shown once */
-    resp_free(&r);
+    httptest_resp_free(&r);
     /* the token works, without CSRF, and cannot mint a broader one */
     r = expect(200, NULL, false, tok, "GET", "/api/0/", NULL);
     assert_non_null(strstr(r.body, "owner@example.com"));
-    resp_free(&r);
+    httptest_resp_free(&r);
     expect_only(403, NULL, false, tok, "POST", "/api/0/api-tokens/",
                 "{\"label\":\"x\",\"scopes\":[\"org:admin\"]}");
     expect_only(201, NULL, false, tok, "POST", "/api/0/api-tokens/",
@@ -436,9 +306,9 @@ static void step_tokens(struct client *owner)
     expect_only(401, NULL, false, tok, "GET", "/api/0/organizations/", NULL);
 }
 
-static void step_password_and_disable(struct client *owner, const char *secret)
+static void step_password_and_disable(struct httptest_client *owner, const char *secret)
 {
-    struct client m = {.session = "", .csrf = ""};
+    struct httptest_client m = {.session = "", .csrf = ""};
     expect_only(200, &m, false, NULL, "POST", "/api/0/auth/session/",
                 "{\"email\":\"member@example.com\",\"password\":\"member-pass-1\"}");
     expect_only(400, &m, true, NULL, "PUT", "/api/0/auth/password/",
@@ -462,7 +332,7 @@ static void step_password_and_disable(struct client *owner, const char *secret)
 static void test_accounts_walk(void **state)
 {
     (void)state;
-    struct client owner = {.session = "", .csrf = ""};
+    struct httptest_client owner = {.session = "", .csrf = ""};
     char secret[64], codes[10][16];
     step_first_run(&owner);
     step_cookie_and_csrf(&owner);

@@ -24,10 +24,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <brotli/encode.h>
 #include <dirent.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,91 +35,36 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "api/app.h"
-#include "auth/tokens.h"
-#include "core/buf.h"
-#include "core/clock.h"
-#include "core/ids.h"
-#include "helpers/testdb.h"
-#include "http/http.h"
-#include "store/store.h"
+#include "helpers/httptest.h"
 
-struct env {
-    struct testdb db;
-    struct config cfg;
-    struct store *st;
-    struct app app;
-    struct http_server *srv;
-    int port;
+static struct {
+    struct httptest ht;
     int64_t pid, other_pid;
     char key[33], other_key[33], token[TOKEN_LEN + 1];
-};
-
-static struct env E;
-
-static void setup_project(struct arena *a, int64_t owner, const char *slug, int64_t *pid, char *key)
-{
-    struct store_org org;
-    struct store_team team;
-    struct store_project proj;
-    struct store_key k;
-    assert_int_equal(store_org_create(E.st, owner, slug, slug, a, &org), E_OK);
-    assert_int_equal(store_team_create(E.st, org.id, "t", "t", a, &team), E_OK);
-    assert_int_equal(store_project_create(E.st, org.id, team.id, "p", "p", "python", a, &proj),
-                     E_OK);
-    ids_uuid4_hex(key);
-    assert_int_equal(store_key_create(E.st, proj.id, key, "Default", a, &k), E_OK);
-    *pid = proj.id;
-}
+} E;
 
 static int env_setup(void **state)
 {
     (void)state;
-    assert_int_equal(ids_init(), 0);
-    const char *url = testdb_open(&E.db);
-    assert_non_null(url);
-    setenv("SNAG_DATA_DIR", E.db.dir, 1);
-    setenv("DATABASE_URL", url, 1);
-    print_message("database: %s\n", url);
     setenv("GLITCHTIP_MAX_UNZIPPED_PAYLOAD_SIZE", "4194304", 1);
-    assert_int_equal(config_load(&E.cfg, NULL), E_OK);
-    assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
-    assert_int_equal(store_migrate(E.st, NULL), E_OK);
-    struct arena *a = arena_new(0);
-    int64_t uid;
-    assert_int_equal(store_user_create(E.st, "owner@example.com", "x", true, &uid, NULL), E_OK);
-    setup_project(a, uid, "org-a", &E.pid, E.key);
-    setup_project(a, uid, "org-b", &E.other_pid, E.other_key);
-    char hash[TOKEN_HASH_LEN + 1];
-    token_generate(E.token);
-    token_hash(E.token, TOKEN_LEN, hash);
-    int64_t tid;
-    assert_int_equal(store_token_create(E.st, uid, hash, "t", TOKEN_ALL_SCOPES, &tid), E_OK);
-    arena_free(a);
-    E.app = (struct app){.cfg = &E.cfg, .st = E.st, .started = clock_now()};
-    E.app.writer = writer_start(E.st);
-    size_t n;
-    const struct route *routes = app_routes(&n);
-    struct http_server_opts o = {.bind = "127.0.0.1",
-                                 .port = 0,
-                                 .threads = 2,
-                                 .routes = routes,
-                                 .nroutes = n,
-                                 .app = &E.app};
-    assert_int_equal(http_server_start(&o, &E.srv, NULL), E_OK);
-    E.port = http_server_port(E.srv);
-    assert_true(E.port > 0);
+    httptest_start(&E.ht, HT_WRITER);
+    print_message("database: %s\n", E.ht.db.url);
+    int64_t uid = httptest_user(&E.ht, "owner@example.com", true);
+    struct httptest_org a, b;
+    httptest_org(&E.ht, uid, "org-a", "org-a", "t", "p", true, &a);
+    httptest_org(&E.ht, uid, "org-b", "org-b", "t", "p", true, &b);
+    E.pid = a.project_id;
+    E.other_pid = b.project_id;
+    snprintf(E.key, sizeof E.key, "%s", a.key);
+    snprintf(E.other_key, sizeof E.other_key, "%s", b.key);
+    httptest_token(&E.ht, uid, TOKEN_ALL_SCOPES, E.token);
     return 0;
 }
 
 static int env_teardown(void **state)
 {
     (void)state;
-    http_server_quiesce(E.srv);
-    writer_stop(E.app.writer);
-    http_server_stop(E.srv);
-    store_close(E.st);
-    return testdb_close(&E.db);
+    return httptest_stop(&E.ht);
 }
 
 /* ---- fixture parsing ------------------------------------------------------------------ */
@@ -283,10 +226,7 @@ static void send_all(int fd, const void *p, size_t n)
 
 static void exchange(struct fixture *f, struct buf *resp)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    int fd = httptest_connect(&E.ht);
     struct buf req;
     buf_init(&req, 1 << 30);
     assert_int_equal(buf_printf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n",
@@ -339,9 +279,9 @@ static void run_fixture(const char *path)
     encode_body(&f);
     struct buf resp;
     buf_init(&resp, 1 << 24);
-    store_fail_after(E.st, f.fail_store);
+    store_fail_after(E.ht.st, f.fail_store);
     exchange(&f, &resp);
-    store_fail_after(E.st, 0);
+    store_fail_after(E.ht.st, 0);
     int status = 0;
     if (resp.p && strncmp(resp.p, "HTTP/1.1 ", 9) == 0)
         status = (int)strtol(resp.p + 9, NULL, 10);
@@ -352,7 +292,7 @@ static void run_fixture(const char *path)
         if (!strstr(resp.p, c))
             fail_msg("%s: response lacks '%s':\n%.2000s", path, c, resp.p);
     if (f.stored >= 0) {
-        int64_t n = store_event_count(E.st, E.pid);
+        int64_t n = store_event_count(E.ht.st, E.pid);
         if (n != f.stored)
             fail_msg("%s: %lld events stored, want %ld", path, (long long)n, f.stored);
     }

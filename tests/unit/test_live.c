@@ -10,8 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,14 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api/app.h"
 #include "api/live.h"
-#include "auth/tokens.h"
 #include "core/clock.h"
-#include "core/ids.h"
-#include "helpers/testdb.h"
-#include "http/http.h"
-#include "store/store.h"
+#include "helpers/httptest.h"
 
 /* ---- the hub alone -------------------------------------------------------------------- */
 
@@ -153,86 +146,34 @@ static void test_hub_inbox_full(void **state)
 
 /* ---- over real sockets ---------------------------------------------------------------- */
 
-struct env {
-    struct testdb db;
-    struct config cfg;
-    struct store *st;
-    struct app app;
-    struct http_server *srv;
-    int port;
+static struct {
+    struct httptest ht;
     int64_t pid_a, pid_b;
     char tok_a[TOKEN_LEN + 1], tok_b[TOKEN_LEN + 1];
-};
-static struct env E;
+} E;
 
-static int64_t setup_user(struct arena *a, const char *email, const char *slug, char *token)
+static int64_t setup_user(const char *email, const char *slug, char *token)
 {
-    int64_t uid, tid;
-    struct store_org org;
-    struct store_team team;
-    struct store_project proj;
-    assert_int_equal(store_user_create(E.st, email, "x", false, &uid, NULL), E_OK);
-    assert_int_equal(store_org_create(E.st, uid, slug, slug, a, &org), E_OK);
-    assert_int_equal(store_team_create(E.st, org.id, "t", "t", a, &team), E_OK);
-    assert_int_equal(store_project_create(E.st, org.id, team.id, "p", "p", "python", a, &proj),
-                     E_OK);
-    char hash[TOKEN_HASH_LEN + 1];
-    token_generate(token);
-    token_hash(token, TOKEN_LEN, hash);
-    assert_int_equal(store_token_create(E.st, uid, hash, "t", TOKEN_ALL_SCOPES, &tid), E_OK);
-    return proj.id;
+    int64_t uid = httptest_user(&E.ht, email, false);
+    struct httptest_org org;
+    httptest_org(&E.ht, uid, slug, slug, "t", "p", false, &org);
+    httptest_token(&E.ht, uid, TOKEN_ALL_SCOPES, token);
+    return org.project_id;
 }
 
 static int env_setup(void **state)
 {
     (void)state;
-    assert_int_equal(ids_init(), 0);
-    const char *url = testdb_open(&E.db);
-    assert_non_null(url);
-    setenv("SNAG_DATA_DIR", E.db.dir, 1);
-    setenv("DATABASE_URL", url, 1);
-    assert_int_equal(config_load(&E.cfg, NULL), E_OK);
-    assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
-    assert_int_equal(store_migrate(E.st, NULL), E_OK);
-    struct arena *a = arena_new(0);
-    E.pid_a = setup_user(a, "a@example.com", "org-a", E.tok_a);
-    E.pid_b = setup_user(a, "b@example.com", "org-b", E.tok_b);
-    arena_free(a);
-    E.app = (struct app){.cfg = &E.cfg, .st = E.st, .started = clock_now()};
-    E.app.writer = writer_start(E.st);
-    E.app.live = live_start(&E.app);
-    writer_set_live(E.app.writer, E.app.live);
-    size_t n;
-    const struct route *routes = app_routes(&n);
-    struct http_server_opts o = {.bind = "127.0.0.1",
-                                 .port = 0,
-                                 .threads = 2,
-                                 .routes = routes,
-                                 .nroutes = n,
-                                 .app = &E.app};
-    assert_int_equal(http_server_start(&o, &E.srv, NULL), E_OK);
-    E.port = http_server_port(E.srv);
+    httptest_start(&E.ht, HT_WRITER | HT_LIVE);
+    E.pid_a = setup_user("a@example.com", "org-a", E.tok_a);
+    E.pid_b = setup_user("b@example.com", "org-b", E.tok_b);
     return 0;
 }
 
 static int env_teardown(void **state)
 {
     (void)state;
-    http_server_quiesce(E.srv);
-    writer_stop(E.app.writer);
-    live_stop(E.app.live);
-    http_server_stop(E.srv);
-    store_close(E.st);
-    return testdb_close(&E.db);
-}
-
-static int dial(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E.port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    return fd;
+    return httptest_stop(&E.ht);
 }
 
 /* Reads until the end of the response head (or timeout); returns its length. */
@@ -257,7 +198,7 @@ static size_t read_head(int fd, char *buf, size_t cap)
 
 static int ws_open(const char *token, const char *extra_headers, char *head, size_t cap)
 {
-    int fd = dial();
+    int fd = httptest_connect(&E.ht);
     char req[1024];
     snprintf(req, sizeof req,
              "GET /api/0/live/ HTTP/1.1\r\nHost: localhost\r\n%s%s%s%s"
@@ -354,7 +295,7 @@ static void submit_event(int64_t project_id, const char *event_id)
                                      .data_len = 1};
     job.done = job_done;
     int before = committed;
-    assert_int_equal(writer_submit(E.app.writer, &job), E_OK);
+    assert_int_equal(writer_submit(E.ht.app.writer, &job), E_OK);
     for (int i = 0; i < 500; i++) {
         pthread_mutex_lock(&committed_mu);
         int now = committed;

@@ -10,104 +10,31 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "api/app.h"
-#include "api/ratelimit.h"
-#include "auth/tokens.h"
-#include "core/buf.h"
-#include "core/clock.h"
-#include "core/ids.h"
-#include "helpers/testdb.h"
-#include "http/http.h"
-#include "store/store.h"
+#include "helpers/httptest.h"
 
 static struct {
-    struct testdb db;
-    struct config cfg;
-    struct store *st;
-    struct app app;
-    struct http_server *srv;
-    int port;
+    struct httptest ht;
     int64_t pid;
     char key[33];
     char alice[TOKEN_LEN + 1], bob[TOKEN_LEN + 1];
 } E;
 
-struct resp {
-    int status;
-    struct buf raw;
-    const char *body;
-};
-
 /* ---- HTTP ------------------------------------------------------------------------------ */
-
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-static struct resp http(const char *bearer, const char *method, const char *path,
-                        const char *extra_header, const char *body)
-{
-    struct buf req;
-    buf_init(&req, 1 << 20);
-    size_t blen = body ? strlen(body) : 0;
-    assert_int_equal(buf_printf(&req,
-                                "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                                "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                                method, path, blen),
-                     E_OK);
-    if (bearer)
-        assert_int_equal(buf_printf(&req, "Authorization: Bearer %s\r\n", bearer), E_OK);
-    if (extra_header)
-        assert_int_equal(buf_printf(&req, "%s\r\n", extra_header), E_OK);
-    assert_int_equal(buf_printf(&req, "\r\n%s", body ? body : ""), E_OK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    send_all(fd, req.p, req.len);
-    buf_free(&req);
-    struct resp r = {0};
-    buf_init(&r.raw, 1 << 24);
-    char chunk[16384];
-    ssize_t n;
-    while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0)
-        assert_int_equal(buf_append(&r.raw, chunk, (size_t)n), E_OK);
-    close(fd);
-    assert_int_equal(buf_append(&r.raw, "", 1), E_OK);
-    r.status = (int)strtol(r.raw.p + 9, NULL, 10);
-    const char *sep = strstr(r.raw.p, "\r\n\r\n");
-    r.body = sep ? sep + 4 : "";
-    return r;
-}
 
 /* Sends and checks the status; the answer's JSON (NULL when none), which the caller deletes. */
 static cJSON *call(int status, const char *bearer, const char *method, const char *path,
                    const char *body)
 {
-    struct resp r = http(bearer, method, path, NULL, body);
-    bool bad = r.status != status;
-    if (bad)
-        print_error("%s %s: status %d, want %d\n%s\n", method, path, r.status, status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    buf_free(&r.raw);
-    if (bad) {
-        cJSON_Delete(j);
-        fail();
-    }
+    struct httptest_resp r = httptest_expect(
+        &E.ht, status,
+        &(struct httptest_req){.method = method, .path = path, .bearer = bearer, .body = body});
+    cJSON *j = r.json;
+    r.json = NULL;
+    httptest_resp_free(&r);
     return j;
 }
 
@@ -119,86 +46,29 @@ static void call_only(int status, const char *bearer, const char *method, const 
 
 static int ingest(const char *key)
 {
-    char hdr[128], path[64];
-    snprintf(hdr, sizeof hdr, "X-Sentry-Auth: Sentry sentry_version=7, sentry_key=%s", key);
-    snprintf(path, sizeof path, "/api/%lld/store/", (long long)E.pid);
-    struct resp r = http(NULL, "POST", path, hdr, "{\"message\":\"hello\"}");
-    buf_free(&r.raw);
-    return r.status;
-}
-
-static void new_token(int64_t user, char *out)
-{
-    char hash[TOKEN_HASH_LEN + 1];
-    int64_t id;
-    token_generate(out);
-    token_hash(out, TOKEN_LEN, hash);
-    assert_int_equal(store_token_create(E.st, user, hash, "t", TOKEN_ALL_SCOPES, &id), E_OK);
+    return httptest_store_event(&E.ht, E.pid, key, "{\"message\":\"hello\"}");
 }
 
 static int env_setup(void **state)
 {
     (void)state;
-    assert_int_equal(ids_init(), 0);
-    const char *url = testdb_open(&E.db);
-    assert_non_null(url);
-    setenv("SNAG_DATA_DIR", E.db.dir, 1);
-    setenv("DATABASE_URL", url, 1);
     setenv("SECRET_KEY", "test-secret-key-for-org-resources", 1);
-    assert_int_equal(config_load(&E.cfg, NULL), E_OK);
-    assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
-    assert_int_equal(store_migrate(E.st, NULL), E_OK);
-    E.app = (struct app){.cfg = &E.cfg, .st = E.st, .started = clock_now()};
-    E.app.writer = writer_start(E.st);
-    E.app.ratelimit = ratelimit_new(0);
-    size_t n;
-    const struct route *routes = app_routes(&n);
-    struct http_server_opts o = {.bind = "127.0.0.1",
-                                 .port = 0,
-                                 .threads = 2,
-                                 .routes = routes,
-                                 .nroutes = n,
-                                 .app = &E.app};
-    assert_int_equal(http_server_start(&o, &E.srv, NULL), E_OK);
-    E.port = http_server_port(E.srv);
-    struct arena *a = arena_new(0);
-    int64_t alice, bob;
-    assert_int_equal(store_user_create(E.st, "alice@example.com", "x", false, &alice, NULL), E_OK);
-    assert_int_equal(store_user_create(E.st, "bob@example.com", "x", false, &bob, NULL), E_OK);
-    struct store_org org;
-    struct store_team team;
-    struct store_project proj;
-    struct store_key key;
-    assert_int_equal(store_org_create(E.st, alice, "acme", "Acme", a, &org), E_OK);
-    assert_int_equal(store_team_create(E.st, org.id, "t", "T", a, &team), E_OK);
-    assert_int_equal(store_project_create(E.st, org.id, team.id, "p", "P", "python", a, &proj),
-                     E_OK);
-    ids_uuid4_hex(E.key);
-    assert_int_equal(store_key_create(E.st, proj.id, E.key, "Default", a, &key), E_OK);
-    E.pid = proj.id;
-    new_token(alice, E.alice);
-    new_token(bob, E.bob);
-    arena_free(a);
+    httptest_start(&E.ht, HT_WRITER | HT_RATELIMIT);
+    int64_t alice = httptest_user(&E.ht, "alice@example.com", false);
+    int64_t bob = httptest_user(&E.ht, "bob@example.com", false);
+    struct httptest_org org;
+    httptest_org(&E.ht, alice, "acme", "Acme", "T", "P", true, &org);
+    snprintf(E.key, sizeof E.key, "%s", org.key);
+    E.pid = org.project_id;
+    httptest_token(&E.ht, alice, TOKEN_ALL_SCOPES, E.alice);
+    httptest_token(&E.ht, bob, TOKEN_ALL_SCOPES, E.bob);
     return 0;
 }
 
 static int env_teardown(void **state)
 {
     (void)state;
-    http_server_quiesce(E.srv);
-    writer_stop(E.app.writer);
-    ratelimit_free(E.app.ratelimit);
-    http_server_stop(E.srv);
-    store_close(E.st);
-    return testdb_close(&E.db);
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-    const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, key));
-    if (!s)
-        fail_msg("no \"%s\"", key);
-    return s;
+    return httptest_stop(&E.ht);
 }
 
 /* alice invites bob as admin; bob accepts with the link's token. Returns bob's member id. */
@@ -207,18 +77,18 @@ static void invite_and_accept(char *bob_id, size_t cap)
     cJSON *m = call(201, E.alice, "POST", "/api/0/organizations/acme/members/",
                     "{\"email\":\"bob@example.com\",\"role\":\"admin\"}");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(m, "pending")));
-    const char *link = jstr(m, "inviteLink");
+    const char *link = httptest_jstr(m, "inviteLink");
     const char *acc = strstr(link, "/accept/");
     assert_non_null(acc);
     char path[256];
     snprintf(path, sizeof path, "/api/0%s", acc);
-    snprintf(bob_id, cap, "%s", jstr(m, "id"));
+    snprintf(bob_id, cap, "%s", httptest_jstr(m, "id"));
     cJSON_Delete(m);
     call_only(409, E.alice, "POST", "/api/0/organizations/acme/members/",
               "{\"email\":\"bob@example.com\"}");
     call_only(404, E.bob, "GET", "/api/0/organizations/acme/", NULL); /* not yet in */
     m = call(200, E.bob, "POST", path, NULL);
-    assert_string_equal(jstr(m, "role"), "admin");
+    assert_string_equal(httptest_jstr(m, "role"), "admin");
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(m, "pending")));
     cJSON_Delete(m);
     call_only(404, E.bob, "POST", path, NULL); /* used up */
@@ -246,7 +116,7 @@ static void roles_and_owner(const char *bob_id)
 {
     char path[128];
     cJSON *list = call(200, E.alice, "GET", "/api/0/organizations/acme/members/", NULL);
-    const char *alice_id = jstr(cJSON_GetArrayItem(list, 0), "id");
+    const char *alice_id = httptest_jstr(cJSON_GetArrayItem(list, 0), "id");
     char me[128];
     snprintf(me, sizeof me, "/api/0/organizations/acme/members/%s/", alice_id);
     cJSON_Delete(list);
@@ -275,7 +145,7 @@ static void project_settings(void)
     cJSON *p = call(200, E.alice, "PUT", "/api/0/projects/acme/p/",
                     "{\"name\":\"Prod\",\"allowedDomains\":[\"example.com\"],"
                     "\"scrubIPAddresses\":true}");
-    assert_string_equal(jstr(p, "name"), "Prod");
+    assert_string_equal(httptest_jstr(p, "name"), "Prod");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p, "scrubIPAddresses")));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(p, "allowedDomains")), 1);
     cJSON_Delete(p);
@@ -310,17 +180,17 @@ static void keys(void)
     /* a limit of 2 events a minute: the third is refused with 429, nothing stored */
     call_only(200, E.alice, "PUT", path,
               "{\"isActive\":true,\"rateLimit\":{\"window\":60,\"count\":2}}");
-    int64_t before = store_event_count(E.st, E.pid);
+    int64_t before = store_event_count(E.ht.st, E.pid);
     assert_int_equal(ingest(E.key), 200);
     assert_int_equal(ingest(E.key), 200);
     assert_int_equal(ingest(E.key), 429);
-    assert_int_equal(store_event_count(E.st, E.pid), before + 2);
+    assert_int_equal(store_event_count(E.ht.st, E.pid), before + 2);
     call_only(200, E.alice, "PUT", path, "{\"isActive\":true,\"rateLimit\":null}");
     assert_int_equal(ingest(E.key), 200);
     snprintf(rot, sizeof rot, "%srotate/", path);
     k = call(201, E.alice, "POST", rot, NULL);
     char fresh[33];
-    snprintf(fresh, sizeof fresh, "%s", jstr(k, "public"));
+    snprintf(fresh, sizeof fresh, "%s", httptest_jstr(k, "public"));
     cJSON_Delete(k);
     assert_int_equal(ingest(E.key), 403);
     assert_int_equal(ingest(fresh), 200);
@@ -337,8 +207,8 @@ static void org_rename_delete(void)
 {
     cJSON *o = call(200, E.alice, "PUT", "/api/0/organizations/acme/",
                     "{\"name\":\"Acme Inc\",\"slug\":\"acme-inc\"}");
-    assert_string_equal(jstr(o, "slug"), "acme-inc");
-    assert_string_equal(jstr(o, "role"), "owner");
+    assert_string_equal(httptest_jstr(o, "slug"), "acme-inc");
+    assert_string_equal(httptest_jstr(o, "role"), "owner");
     cJSON_Delete(o);
     call_only(404, E.alice, "GET", "/api/0/organizations/acme/", NULL);
     call_only(400, E.alice, "PUT", "/api/0/organizations/acme-inc/", "{\"slug\":\"Bad Slug\"}");

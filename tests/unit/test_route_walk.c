@@ -17,22 +17,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include "api/app.h"
-#include "auth/tokens.h"
-#include "core/buf.h"
 #include "core/clock.h"
 #include "core/ids.h"
-#include "helpers/testdb.h"
-#include "http/http.h"
-#include "store/store.h"
+#include "helpers/httptest.h"
 
 /* The /api/0/ routes that answer without credentials (the test's own list, on purpose not
  * the server's). */
@@ -54,131 +46,42 @@ struct objs {
 };
 
 static struct {
-    struct testdb db;
-    struct config cfg;
-    struct store *st;
-    struct app app;
-    struct http_server *srv;
-    int port;
+    struct httptest ht;
     struct objs a, b;
     char tok_alice[TOKEN_LEN + 1], tok_bob[TOKEN_LEN + 1], tok_narrow[TOKEN_LEN + 1];
 } E;
 
-struct resp {
-    int status;
-    struct buf raw;
-    const char *body;
-};
-
-/* ---- HTTP ------------------------------------------------------------------------------ */
-
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        assert_true(w > 0);
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
-static struct resp http(const char *bearer, const char *method, const char *path,
-                        const char *extra_header, const char *body)
-{
-    struct buf req;
-    buf_init(&req, 1 << 20);
-    size_t blen = body ? strlen(body) : 0;
-    assert_int_equal(buf_printf(&req,
-                                "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                                "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                                method, path, blen),
-                     E_OK);
-    if (bearer)
-        assert_int_equal(buf_printf(&req, "Authorization: Bearer %s\r\n", bearer), E_OK);
-    if (extra_header)
-        assert_int_equal(buf_printf(&req, "%s\r\n", extra_header), E_OK);
-    assert_int_equal(buf_printf(&req, "\r\n%s", body ? body : ""), E_OK);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)E.port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    send_all(fd, req.p, req.len);
-    buf_free(&req);
-    struct resp r = {0};
-    buf_init(&r.raw, 1 << 24);
-    char chunk[16384];
-    ssize_t n;
-    while ((n = recv(fd, chunk, sizeof chunk, 0)) > 0)
-        assert_int_equal(buf_append(&r.raw, chunk, (size_t)n), E_OK);
-    close(fd);
-    assert_int_equal(buf_append(&r.raw, "", 1), E_OK);
-    r.status = (int)strtol(r.raw.p + 9, NULL, 10);
-    const char *sep = strstr(r.raw.p, "\r\n\r\n");
-    r.body = sep ? sep + 4 : "";
-    return r;
-}
-
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
-static int64_t new_user(const char *email)
-{
-    int64_t id = 0;
-    assert_int_equal(store_user_create(E.st, email, "x", false, &id, NULL), E_OK);
-    return id;
-}
-
-static void new_token(int64_t user, const char *scopes, char *out)
-{
-    char hash[TOKEN_HASH_LEN + 1];
-    int64_t id;
-    token_generate(out);
-    token_hash(out, TOKEN_LEN, hash);
-    assert_int_equal(store_token_create(E.st, user, hash, "walk", scopes, &id), E_OK);
-}
-
 /* Sends one event with the key, so the project has an issue and an event. */
-static void ingest_one(struct objs *o)
+static void ingest_one(int64_t project_id, struct objs *o)
 {
-    char hdr[200], body[300];
-    snprintf(hdr, sizeof hdr, "X-Sentry-Auth: Sentry sentry_version=7, sentry_key=%s", o->key_id);
+    char body[300];
     snprintf(body, sizeof body,
              "{\"event_id\":\"%s\",\"level\":\"error\",\"platform\":\"python\","
              "\"message\":\"walk\"}",
              o->event_id);
-    char path[64];
-    snprintf(path, sizeof path, "/api/%s/store/", o->project_id);
-    struct resp r = http(NULL, "POST", path, hdr, body);
-    assert_int_equal(r.status, 200);
-    buf_free(&r.raw);
+    assert_int_equal(httptest_store_event(&E.ht, project_id, o->key_id, body), 200);
 }
 
 /* An org of owner with team "t", project "p", a key, an event, and member_id set to
  * member_id (or an invitation when 0). */
 static void new_org(struct arena *a, int64_t owner, const char *slug, struct objs *o)
 {
-    struct store_org org;
-    struct store_team team;
-    struct store_project proj;
-    struct store_key key;
-    char pk[33];
-    ids_uuid4_hex(pk);
-    assert_int_equal(store_org_create(E.st, owner, slug, slug, a, &org), E_OK);
-    assert_int_equal(store_team_create(E.st, org.id, "t", "T", a, &team), E_OK);
-    assert_int_equal(store_project_create(E.st, org.id, team.id, "p", "P", "python", a, &proj),
-                     E_OK);
-    assert_int_equal(store_key_create(E.st, proj.id, pk, "Default", a, &key), E_OK);
+    struct httptest_org org;
+    httptest_org(&E.ht, owner, slug, slug, "T", "P", true, &org);
     snprintf(o->org, sizeof o->org, "%s", slug);
     snprintf(o->team, sizeof o->team, "t");
     snprintf(o->project, sizeof o->project, "p");
-    snprintf(o->project_id, sizeof o->project_id, "%lld", (long long)proj.id);
-    snprintf(o->key_id, sizeof o->key_id, "%s", pk);
+    snprintf(o->project_id, sizeof o->project_id, "%lld", (long long)org.project_id);
+    snprintf(o->key_id, sizeof o->key_id, "%s", org.key);
     ids_uuid4_hex(o->event_id);
-    ingest_one(o);
-    struct store_issue_query q = {.project_id = proj.id, .org_id = org.id, .limit = 10};
+    ingest_one(org.project_id, o);
+    struct store_issue_query q = {.project_id = org.project_id, .org_id = org.org_id, .limit = 10};
     struct store_issue *rows;
     size_t n;
     for (int i = 0; i < 100; i++) { /* the writer commits asynchronously of the answer */
-        assert_int_equal(store_issue_list(E.st, a, &q, &rows, &n), E_OK);
+        assert_int_equal(store_issue_list(E.ht.st, a, &q, &rows, &n), E_OK);
         if (n > 0)
             break;
         usleep(10000);
@@ -186,8 +89,8 @@ static void new_org(struct arena *a, int64_t owner, const char *slug, struct obj
     assert_int_equal(n, 1);
     snprintf(o->issue_id, sizeof o->issue_id, "%lld", (long long)rows[0].id);
     struct store_member m;
-    assert_int_equal(store_member_invite(E.st, org.id, "invited@example.com", "member", "hash",
-                                         owner, clock_now() + 3600, a, &m),
+    assert_int_equal(store_member_invite(E.ht.st, org.org_id, "invited@example.com", "member",
+                                         "hash", owner, clock_now() + 3600, a, &m),
                      E_OK);
     snprintf(o->member_id, sizeof o->member_id, "%lld", (long long)m.id);
 }
@@ -195,43 +98,25 @@ static void new_org(struct arena *a, int64_t owner, const char *slug, struct obj
 static int env_setup(void **state)
 {
     (void)state;
-    assert_int_equal(ids_init(), 0);
-    const char *url = testdb_open(&E.db);
-    assert_non_null(url);
-    setenv("SNAG_DATA_DIR", E.db.dir, 1);
-    setenv("DATABASE_URL", url, 1);
     setenv("SECRET_KEY", "test-secret-key-for-the-route-walk", 1);
-    assert_int_equal(config_load(&E.cfg, NULL), E_OK);
-    assert_int_equal(store_open(E.cfg.database_url, &E.st, NULL), E_OK);
-    assert_int_equal(store_migrate(E.st, NULL), E_OK);
-    E.app = (struct app){.cfg = &E.cfg, .st = E.st, .started = clock_now()};
-    E.app.writer = writer_start(E.st);
-    size_t n;
-    const struct route *routes = app_routes(&n);
-    struct http_server_opts o = {.bind = "127.0.0.1",
-                                 .port = 0,
-                                 .threads = 2,
-                                 .routes = routes,
-                                 .nroutes = n,
-                                 .app = &E.app};
-    assert_int_equal(http_server_start(&o, &E.srv, NULL), E_OK);
-    E.port = http_server_port(E.srv);
+    httptest_start(&E.ht, HT_WRITER);
 
     struct arena *a = arena_new(0);
-    int64_t alice = new_user("alice@example.com"), bob = new_user("bob@example.com");
-    int64_t carol = new_user("carol@example.com");
+    int64_t alice = httptest_user(&E.ht, "alice@example.com", false);
+    int64_t bob = httptest_user(&E.ht, "bob@example.com", false);
+    int64_t carol = httptest_user(&E.ht, "carol@example.com", false);
     new_org(a, alice, "org-a", &E.a);
     new_org(a, carol, "org-b", &E.b);
     struct store_org b;
     struct store_member m;
-    assert_int_equal(store_org_by_slug(E.st, a, "org-b", &b), E_OK);
-    assert_int_equal(store_member_invite(E.st, b.id, "bob@example.com", "member", "bob", carol,
+    assert_int_equal(store_org_by_slug(E.ht.st, a, "org-b", &b), E_OK);
+    assert_int_equal(store_member_invite(E.ht.st, b.id, "bob@example.com", "member", "bob", carol,
                                          clock_now() + 3600, a, &m),
                      E_OK);
-    assert_int_equal(store_member_accept(E.st, m.id, "bob", bob, clock_now(), a, &m), E_OK);
-    new_token(alice, TOKEN_ALL_SCOPES, E.tok_alice);
-    new_token(bob, TOKEN_ALL_SCOPES, E.tok_bob);
-    new_token(alice, "org:read", E.tok_narrow);
+    assert_int_equal(store_member_accept(E.ht.st, m.id, "bob", bob, clock_now(), a, &m), E_OK);
+    httptest_token(&E.ht, alice, TOKEN_ALL_SCOPES, E.tok_alice);
+    httptest_token(&E.ht, bob, TOKEN_ALL_SCOPES, E.tok_bob);
+    httptest_token(&E.ht, alice, "org:read", E.tok_narrow);
     arena_free(a);
     return 0;
 }
@@ -239,11 +124,7 @@ static int env_setup(void **state)
 static int env_teardown(void **state)
 {
     (void)state;
-    http_server_quiesce(E.srv);
-    writer_stop(E.app.writer);
-    http_server_stop(E.srv);
-    store_close(E.st);
-    return testdb_close(&E.db);
+    return httptest_stop(&E.ht);
 }
 
 /* ---- deriving requests ------------------------------------------------------------------- */
@@ -315,12 +196,15 @@ static void expect_class(const struct route *r, const char *who, const char *bea
     char path[512];
     derive_path(r->pattern, o, path, sizeof path);
     const char *m = method_name(r->method);
-    struct resp resp = http(bearer, m, path, NULL, r->body_limit ? "{}" : NULL);
+    struct httptest_resp resp = httptest_request(
+        &E.ht,
+        &(struct httptest_req){
+            .method = m, .path = path, .bearer = bearer, .body = r->body_limit ? "{}" : NULL});
     bool bad = resp.status < lo || resp.status > hi || resp.status >= 500;
     if (bad)
         print_error("%s %s (%s) as %s: status %d, want %d..%d\n%s\n", m, path, r->pattern, who,
                     resp.status, lo, hi, resp.body);
-    buf_free(&resp.raw);
+    httptest_resp_free(&resp);
     if (bad)
         fail();
 }
@@ -387,7 +271,8 @@ static bool route_exists(const struct route *routes, size_t n, const char *path,
 static void test_openapi_matches_routes(void **state)
 {
     (void)state;
-    struct resp r = http(NULL, "GET", "/api/0/openapi.json", NULL, NULL);
+    struct httptest_resp r = httptest_request(
+        &E.ht, &(struct httptest_req){.method = "GET", .path = "/api/0/openapi.json"});
     assert_int_equal(r.status, 200);
     cJSON *doc = cJSON_Parse(r.body);
     assert_non_null(doc);
@@ -413,7 +298,7 @@ static void test_openapi_matches_routes(void **state)
         }
     }
     cJSON_Delete(doc);
-    buf_free(&r.raw);
+    httptest_resp_free(&r);
 }
 
 int main(void)
