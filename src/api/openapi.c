@@ -125,7 +125,7 @@ cJSON *api_openapi_document(struct arena *a, const char *server_url)
     const struct route *routes = app_routes(&n);
     for (size_t i = 0; i < n; i++) {
         const char *method = openapi_method(routes[i].method);
-        if (!method)
+        if (!method || strstr(routes[i].pattern, "{*")) /* the UI's catch-all is no API */
             continue;
         cJSON *item = cJSON_GetObjectItemCaseSensitive(paths, routes[i].pattern);
         if (!item)

@@ -282,6 +282,11 @@ static void test_openapi_matches_routes(void **state)
     const struct route *routes = app_routes(&n);
     for (size_t i = 0; i < n; i++) {
         char m[16];
+        if (strstr(routes[i].pattern, "{*")) {
+            /* the web UI's catch-all is not part of the API document */
+            assert_null(cJSON_GetObjectItem(paths, routes[i].pattern));
+            continue;
+        }
         lower(method_name(routes[i].method), m, sizeof m);
         cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(paths, routes[i].pattern), m);
         if (!op)
