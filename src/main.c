@@ -25,6 +25,7 @@
 #include "store/backup.h"
 #include "store/migrate_data.h"
 #include "store/store.h"
+#include "worker/facets.h"
 #include "worker/retention.h"
 #include "worker/scheduler.h"
 
@@ -129,6 +130,13 @@ static int cmd_serve(void)
     writer_set_live(app.writer, app.live);
     struct retention_job retention = {.st = st, .days = cfg.retention_days};
     struct scheduler *sched = main_start_jobs(&retention);
+    /* tag values and hourly counts, on a thread of their own (never in ingest's way) */
+    struct facets_job facets = {.st = st, .lag = -1, .retention_days = cfg.retention_days};
+    const struct sched_job facets_jobs[] = {
+        {"facets", FACETS_EVERY, FACETS_RETRY, facets_job_run, &facets}};
+    struct scheduler *facets_sched = scheduler_new(facets_jobs, 1);
+    if (scheduler_start(facets_sched) != 0)
+        fatal(1, "cannot start the facets thread");
     size_t nroutes;
     const struct route *routes = app_routes(&nroutes);
     struct http_server_opts o = {.bind = cfg.bind,
@@ -157,6 +165,7 @@ static int cmd_serve(void)
     live_stop(app.live); /* closes the WebSockets before MHD stops */
     app.live = NULL;
     scheduler_stop(sched); /* the running job stops at its next transaction */
+    scheduler_stop(facets_sched);
     http_server_stop(srv);
     throttle_free(app.throttle);
     ratelimit_free(app.ratelimit);

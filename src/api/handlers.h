@@ -29,11 +29,30 @@ enum handler_result h_issue_list_org(struct http_request *req, void *app);
 enum handler_result h_issue_detail(struct http_request *req, void *app);
 enum handler_result h_issue_update(struct http_request *req, void *app);
 enum handler_result h_issue_delete(struct http_request *req, void *app);
+enum handler_result h_issue_bulk_update_project(struct http_request *req, void *app);
+enum handler_result h_issue_bulk_update_org(struct http_request *req, void *app);
+enum handler_result h_issue_bulk_delete_project(struct http_request *req, void *app);
+enum handler_result h_issue_bulk_delete_org(struct http_request *req, void *app);
+/* issue_facets.c */
+enum handler_result h_issue_tags(struct http_request *req, void *app);
+enum handler_result h_issue_tag_detail(struct http_request *req, void *app);
+enum handler_result h_issue_tag_values(struct http_request *req, void *app);
+enum handler_result h_issue_stats(struct http_request *req, void *app);
+/* notes.c: comments (notes) and user reports */
+enum handler_result h_note_list(struct http_request *req, void *app);
+enum handler_result h_note_create(struct http_request *req, void *app);
+enum handler_result h_note_update(struct http_request *req, void *app);
+enum handler_result h_note_delete(struct http_request *req, void *app);
+enum handler_result h_issue_user_reports(struct http_request *req, void *app);
+enum handler_result h_user_report_list(struct http_request *req, void *app);
+enum handler_result h_user_report_create(struct http_request *req, void *app);
 /* events.c */
 enum handler_result h_issue_events(struct http_request *req, void *app);
 enum handler_result h_issue_event_latest(struct http_request *req, void *app);
 enum handler_result h_issue_event_oldest(struct http_request *req, void *app);
 enum handler_result h_project_event(struct http_request *req, void *app);
+enum handler_result h_issue_event(struct http_request *req, void *app);
+enum handler_result h_project_events(struct http_request *req, void *app);
 /* auth_sessions.c, auth_users.c, auth_2fa.c, api_tokens.c, org_2fa.c (accounts) */
 enum handler_result h_session_create(struct http_request *req, void *app);
 enum handler_result h_session_get(struct http_request *req, void *app);

@@ -432,19 +432,54 @@ static enum err pg_ing_events(struct pg_batch *b)
     return pg_arrays_run(b, &x, PG_ING_EVENT_INSERT, NULL);
 }
 
+/* The first group of g's issue: after a merge, the parent's own hash and its aliases are
+ * groups of one issue, which must be updated once with their sum. */
+static size_t pg_ing_issue_first(const struct pg_batch *b, size_t g)
+{
+    for (size_t k = 0; k < g; k++)
+        if (b->groups[k].issue_id == b->groups[g].issue_id)
+            return k;
+    return g;
+}
+
+/* Folds every group into the first group of its issue: count, earliest and newest event. */
+static void pg_ing_fold_issues(struct pg_batch *b, int64_t *count, double *min_ts, size_t *newest)
+{
+    for (size_t g = 0; g < b->ngroups; g++) {
+        const struct pg_group *grp = &b->groups[g];
+        size_t r = pg_ing_issue_first(b, g);
+        if (r == g) {
+            count[g] = grp->count;
+            min_ts[g] = grp->min_ts;
+            newest[g] = grp->newest;
+            continue;
+        }
+        count[r] += grp->count;
+        if (grp->min_ts < min_ts[r])
+            min_ts[r] = grp->min_ts;
+        if (b->evs[grp->newest].timestamp >= b->evs[newest[r]].timestamp)
+            newest[r] = grp->newest;
+    }
+}
+
 static enum err pg_ing_issue_update(struct pg_batch *b)
 {
     static const unsigned oids[] = {PG_OID_INT8, PG_OID_INT8, PG_OID_FLOAT8, PG_OID_FLOAT8,
                                     PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,   PG_OID_TEXT,
                                     PG_OID_TEXT, PG_OID_INT8, PG_OID_TEXT};
     struct pg_arrays x;
+    int64_t *count = pg_ing_calloc(b, b->ngroups, sizeof *count);
+    double *min_ts = pg_ing_calloc(b, b->ngroups, sizeof *min_ts);
+    size_t *newest = pg_ing_calloc(b, b->ngroups, sizeof *newest);
+    pg_ing_fold_issues(b, count, min_ts, newest);
     pg_arrays_init(&x, oids, 11);
     for (size_t g = 0; g < b->ngroups; g++) {
-        const struct pg_group *grp = &b->groups[g];
-        const struct store_event_in *ev = &b->evs[grp->newest];
-        pg_array_int(&x.arr[0], grp->issue_id);
-        pg_array_int(&x.arr[1], grp->count);
-        pg_array_real(&x.arr[2], grp->min_ts);
+        if (pg_ing_issue_first(b, g) != g)
+            continue;
+        const struct store_event_in *ev = &b->evs[newest[g]];
+        pg_array_int(&x.arr[0], b->groups[g].issue_id);
+        pg_array_int(&x.arr[1], count[g]);
+        pg_array_real(&x.arr[2], min_ts[g]);
         pg_array_real(&x.arr[3], ev->timestamp);
         pg_array_text(&x.arr[4], ev->level);
         pg_array_text(&x.arr[5], ev->title);

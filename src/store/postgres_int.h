@@ -13,7 +13,7 @@
 #include "store/store_int.h"
 
 #define PG_POOL_SIZE 4
-#define PG_MAX_PARAMS 16
+#define PG_MAX_PARAMS 32
 #define PG_TOKEN_TOUCH_SECS 60.0 /* last_used is refreshed at most this often */
 
 /* Every fixed statement; prepared once per connection on first use, named "s<id>". */

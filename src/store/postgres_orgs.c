@@ -4,6 +4,7 @@
 #include "store/postgres_int.h"
 #include "store/store_orgs_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 struct store_q_conn {
@@ -101,6 +102,15 @@ static const char *pgo_col_text(const struct store_q_row *r, int col)
     return pgo_col_null(r, col) ? NULL : PQgetvalue(pgo_res(r), r->row, col);
 }
 
+static const void *pgo_col_blob(const struct store_q_row *r, int col, struct arena *a, size_t *len)
+{
+    struct pg_row row = {pgo_res(r), r->row, a, false};
+    const void *p = pg_col_bytea(&row, col, len);
+    if (row.oom)
+        *len = SIZE_MAX;
+    return p;
+}
+
 const struct store_orgs_ops pg_orgs_ops = {
     .with_conn = pgo_with_conn,
     .exec = pgo_exec,
@@ -109,4 +119,5 @@ const struct store_orgs_ops pg_orgs_ops = {
     .col_real = pgo_col_real,
     .col_bool = pgo_col_bool,
     .col_text = pgo_col_text,
+    .col_blob = pgo_col_blob,
 };

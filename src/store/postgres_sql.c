@@ -112,9 +112,12 @@ const char *const pg_sql[PG__MAX] = {
                         "FROM unnest($1::int8[], $2::text[]) WITH ORDINALITY AS t(p, e, ord) "
                         "JOIN event_ids x ON x.project_id = t.p AND x.event_id = t.e "
                         "JOIN events e ON e.id = x.row_id AND e.received = x.received",
-    [PG_ING_ISSUE_FIND] = "SELECT t.ord, i.id "
+    /* a merged issue's hash leads to the issue it was merged into (issue_aliases) */
+    [PG_ING_ISSUE_FIND] = "SELECT t.ord, coalesce(i.id, a.issue_id) "
                           "FROM unnest($1::int8[], $2::text[]) WITH ORDINALITY AS t(p, h, ord) "
-                          "JOIN issues i ON i.project_id = t.p AND i.hash = t.h",
+                          "LEFT JOIN issues i ON i.project_id = t.p AND i.hash = t.h "
+                          "LEFT JOIN issue_aliases a ON a.project_id = t.p AND a.hash = t.h "
+                          "WHERE i.id IS NOT NULL OR a.issue_id IS NOT NULL",
     /* New issues of a project are created only under its row lock, so a writer that holds
      * it and then looks again sees every issue created before it. NO KEY UPDATE: the claim
      * has already taken FOR KEY SHARE on these rows (event_ids' foreign key), which FOR

@@ -114,7 +114,10 @@ static const char *const sq_sql[SQ__MAX] = {
                        "WHERE e.project_id = ? AND e.event_id = ?",
     [SQ_EVENT_COUNT] = "SELECT count(*) FROM events WHERE project_id = ?",
     [SQ_EVENT_COUNT_ALL] = "SELECT count(*) FROM events",
-    [SQ_ING_ISSUE_FIND] = "SELECT id FROM issues WHERE project_id = ? AND hash = ?",
+    /* a merged issue's hash leads to the issue it was merged into (issue_aliases) */
+    [SQ_ING_ISSUE_FIND] = "SELECT id FROM issues WHERE project_id = ?1 AND hash = ?2 UNION ALL "
+                          "SELECT issue_id FROM issue_aliases WHERE project_id = ?1 AND hash = ?2 "
+                          "LIMIT 1",
     [SQ_ING_EVENT_FIND] = "SELECT issue_id FROM events WHERE project_id = ? AND event_id = ?",
     [SQ_ING_COUNTER] = "UPDATE projects SET issue_counter = issue_counter + 1 WHERE id = ? "
                        "RETURNING issue_counter",

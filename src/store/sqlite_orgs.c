@@ -5,7 +5,9 @@
 #include "store/sqlite_int.h"
 #include "store/store_orgs_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 struct store_q_conn {
     struct sq_conn c;
@@ -107,6 +109,17 @@ static const char *sqo_col_text(const struct store_q_row *r, int col)
     return (const char *)sqlite3_column_text(sqo_stmt(r), col);
 }
 
+static const void *sqo_col_blob(const struct store_q_row *r, int col, struct arena *a, size_t *len)
+{
+    const void *p = sqlite3_column_blob(sqo_stmt(r), col);
+    int n = sqlite3_column_bytes(sqo_stmt(r), col);
+    void *dst = p && n > 0 ? arena_alloc(a, (size_t)n) : NULL;
+    *len = dst ? (size_t)n : p && n > 0 ? SIZE_MAX : 0;
+    if (dst)
+        memcpy(dst, p, (size_t)n);
+    return dst;
+}
+
 const struct store_orgs_ops sq_orgs_ops = {
     .with_conn = sqo_with_conn,
     .exec = sqo_exec,
@@ -115,4 +128,5 @@ const struct store_orgs_ops sq_orgs_ops = {
     .col_real = sqo_col_real,
     .col_bool = sqo_col_bool,
     .col_text = sqo_col_text,
+    .col_blob = sqo_col_blob,
 };

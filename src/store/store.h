@@ -371,6 +371,205 @@ enum err store_event_by_id(struct store *st, struct arena *a, int64_t project_id
                            const char *event_id, struct store_event_row *out) WUR;
 int64_t store_event_count(struct store *st, int64_t project_id); /* 0: all projects */
 
+/* ---- issue search, actions, facets, comments and user reports (store_issues_ext.c,
+ * store_facets.c). Written once as portable SQL over the query driver of store_orgs_int.h. */
+
+/* One filter of an issue search (api/search.h's terms, in store terms). */
+enum store_sf {
+    STORE_SF_LEVEL,       /* the issue's level */
+    STORE_SF_ENVIRONMENT, /* an event of the issue has it */
+    STORE_SF_RELEASE,     /* likewise */
+    STORE_SF_TAG,         /* issue_tag_values(key, value); user.id … are tags too */
+    STORE_SF_HAS,         /* issue_tag_values has the key (values unused) */
+    STORE_SF_ASSIGNED,    /* assignee's email or user id; "me" is the searching user */
+};
+
+struct store_search_filter {
+    enum store_sf field;
+    const char *key; /* tag key (STORE_SF_TAG, STORE_SF_HAS) */
+    const char *const *values;
+    size_t nvalues; /* >= 1 except STORE_SF_HAS */
+    bool negated;
+};
+
+#define STORE_STATUS_UNRESOLVED 0x1u
+#define STORE_STATUS_RESOLVED 0x2u
+#define STORE_STATUS_IGNORED 0x4u
+#define STORE_IS_UNASSIGNED 0x1u
+#define STORE_IS_ASSIGNED 0x2u
+#define STORE_IS_BOOKMARKED 0x4u
+/* Most bound values one search may use (filters' values, projects, environments, ids). */
+#define STORE_SEARCH_VALUES_MAX 20
+
+/* Keyset position of a page: the sort value and id of the row it continues from. */
+struct store_issue_cursor {
+    double value;
+    int64_t id;
+    bool prev; /* the page before that row (else after it) */
+};
+
+struct store_issue_search {
+    int64_t org_id;             /* required */
+    const int64_t *project_ids; /* NULL/0: every project of the org */
+    size_t nprojects;
+    const char *const *environments; /* environment= parameters (ORed) */
+    size_t nenvironments;
+    const int64_t *ids; /* id= parameters: only these issues */
+    size_t nids;
+    unsigned statuses; /* STORE_STATUS_* bits; 0: any */
+    unsigned flags;    /* STORE_IS_* bits */
+    int64_t user_id;   /* the searching user (bookmarks, assigned:me) */
+    const struct store_search_filter *filters;
+    size_t nfilters;
+    const char *text;    /* free text over title, culprit and the events' messages */
+    double since, until; /* last_seen >= since, first_seen <= until (0: open) */
+    const char *sort;    /* date | new | freq | user (NULL: date) */
+    const struct store_issue_cursor *cursor; /* NULL: the first page */
+    int limit;                               /* 1..STORE_LIST_MAX */
+};
+
+/* A page of issues in sort order; *more says whether rows follow the page (for a prev cursor:
+ * precede it). E_INVALID when the search has too many values. */
+enum err store_issue_search(struct store *st, struct arena *a, const struct store_issue_search *q,
+                            struct store_issue **rows, size_t *n, bool *more) WUR;
+/* The sort value of row for sort (the cursor's value). */
+double store_issue_sort_value(const struct store_issue *row, const char *sort);
+
+/* Per-user and shared state of an issue, for the API's issue shape. */
+struct store_issue_state {
+    int64_t assignee_id; /* 0: nobody */
+    const char *assignee_email;
+    bool bookmarked, seen;
+    int64_t num_comments, user_reports;
+};
+enum err store_issue_state(struct store *st, struct arena *a, int64_t issue_id, int64_t user_id,
+                           struct store_issue_state *out) WUR;
+
+/* The changes of an issue update; what is not set stays. */
+struct store_issue_update {
+    const char *status; /* NULL: keep */
+    bool set_assignee;
+    int64_t assignee_id; /* with set_assignee; 0 clears */
+    int bookmarked;      /* -1 keep, 0, 1 (for user_id) */
+    int seen;            /* -1 keep, 0, 1 (for user_id) */
+    int64_t user_id;
+};
+/* Applies u to every issue of ids (one transaction); *changed gets how many exist. */
+enum err store_issue_update_many(struct store *st, const int64_t *ids, size_t n,
+                                 const struct store_issue_update *u, int64_t *changed) WUR;
+/* Deletes the issues (with their events); *deleted gets how many there were. */
+enum err store_issue_delete_many(struct store *st, const int64_t *ids, size_t n,
+                                 int64_t *deleted) WUR;
+/* Merges the issues of ids (>= 2, one project, else E_INVALID) into the one with the most
+ * events (ties: the newest): their events, users, comments and reports move to it, their
+ * hashes become its aliases (ingest follows them), the counters are recomputed and the others
+ * deleted; its facets are rebuilt by the facets job. *parent gets its id. */
+enum err store_issue_merge(struct store *st, const int64_t *ids, size_t n, int64_t *parent) WUR;
+/* The issue an alias (a merged issue's hash) leads to; E_NOTFOUND when none. */
+enum err store_issue_alias_find(struct store *st, int64_t project_id, const char *hash,
+                                int64_t *issue_id) WUR;
+
+/* ---- events: neighbours and project lists ---- */
+
+/* The issue's events just after (next = newer) and before `of` in (received, id) order; ""
+ * when none. */
+enum err store_event_neighbours(struct store *st, int64_t issue_id,
+                                const struct store_event_row *of, char next[33], char prev[33]) WUR;
+/* A project's events, newest first (received desc, id desc), after the keyset position
+ * (before_received, before_id) when before_id > 0; *more when rows follow. */
+enum err store_event_list_project(struct store *st, struct arena *a, int64_t project_id,
+                                  double before_received, int64_t before_id, int limit,
+                                  struct store_event_row **rows, size_t *n, bool *more) WUR;
+/* An issue's events after a keyset position, like store_event_list_project. */
+enum err store_event_list_issue(struct store *st, struct arena *a, int64_t issue_id,
+                                double before_received, int64_t before_id, int limit,
+                                struct store_event_row **rows, size_t *n, bool *more) WUR;
+
+/* ---- facets: tag values and hourly counts per issue (the facets job keeps them) ---- */
+
+struct store_tag_value {
+    const char *key, *value;
+    int64_t count;
+    double first_seen, last_seen;
+};
+struct store_tag_key {
+    const char *key;
+    int64_t total, unique_values; /* events with the tag; distinct values */
+};
+/* The issue's tag keys by key (hidden search keys user.id … left out). */
+enum err store_issue_tag_keys(struct store *st, struct arena *a, int64_t issue_id,
+                              struct store_tag_key **rows, size_t *n) WUR;
+/* The values of one key (key NULL: of every key), most frequent first, at most limit. */
+enum err store_issue_tag_values(struct store *st, struct arena *a, int64_t issue_id,
+                                const char *key, int limit, struct store_tag_value **rows,
+                                size_t *n) WUR;
+
+struct store_stat_bucket {
+    double start;
+    int64_t count;
+};
+/* The issue's counts per bucket of `step` seconds (3600 or 86400) from since (rounded down to
+ * a bucket) to until, every bucket present (zeros included), oldest first; at most 1000. */
+enum err store_issue_stats(struct store *st, struct arena *a, int64_t issue_id, double since,
+                           double until, double step, struct store_stat_bucket **rows,
+                           size_t *n) WUR;
+
+/* What one facets pass did. */
+struct store_facets_result {
+    int64_t events;  /* events read */
+    int64_t rebuilt; /* issues recomputed from their events */
+    bool skipped;    /* another node holds the facets lock */
+    bool more;       /* a batch came back full: call again */
+};
+/* One pass of the facets job: first the issues waiting in facet_rebuild (a merge, or events
+ * gone by retention), recomputed from their events up to the cursor; then one batch of at
+ * most batch events after the cursor and received at most lag seconds before now, whose
+ * stored bodies are read (decode(data, ctx) gives their tags) and counted into
+ * issue_tag_values and issue_stats, the cursor moving in the same transaction. On
+ * PostgreSQL it runs under an advisory lock (others: skipped). */
+struct store_facets_tag {
+    const char *key, *value;
+};
+typedef enum err (*store_facets_decode_fn)(struct arena *a, const void *data, size_t len,
+                                           struct store_facets_tag **tags, size_t *n, void *ctx);
+enum err store_facets_run(struct store *st, size_t batch, double now, double lag,
+                          store_facets_decode_fn decode, void *ctx, struct store_facets_result *out,
+                          struct errinfo *ei) WUR;
+/* Queues for rebuild the issues whose tag values still count events that are gone (retention
+ * removed events received before cutoff); *queued gets how many. */
+enum err store_facets_prune(struct store *st, double cutoff, int64_t *queued) WUR;
+
+/* ---- comments and user reports ---- */
+
+struct store_comment {
+    int64_t id, issue_id, user_id; /* user_id 0: the author's account is gone */
+    const char *text, *user_email;
+    double created, updated;
+};
+enum err store_comment_list(struct store *st, struct arena *a, int64_t issue_id,
+                            struct store_comment **rows, size_t *n) WUR;
+enum err store_comment_get(struct store *st, struct arena *a, int64_t issue_id, int64_t id,
+                           struct store_comment *out) WUR;
+enum err store_comment_create(struct store *st, int64_t issue_id, int64_t user_id, const char *text,
+                              struct arena *a, struct store_comment *out) WUR;
+enum err store_comment_update(struct store *st, int64_t issue_id, int64_t id, const char *text) WUR;
+enum err store_comment_delete(struct store *st, int64_t issue_id, int64_t id) WUR;
+
+struct store_user_report {
+    int64_t id, project_id, issue_id; /* issue_id 0: the event is not (yet) stored */
+    const char *event_id, *name, *email, *comments;
+    double created;
+};
+/* Stores a report for event_id (32 hex) of the project, linked to the event's issue when the
+ * event is stored; a second report for the same event replaces the first. This is also what
+ * ingest calls for `user_report` / `feedback` envelope items. */
+enum err store_user_report_save(struct store *st, int64_t project_id, const char *event_id,
+                                const char *name, const char *email, const char *comments,
+                                struct arena *a, struct store_user_report *out) WUR;
+/* Reports of a project (issue_id 0) or of an issue, newest first. */
+enum err store_user_report_list(struct store *st, struct arena *a, int64_t project_id,
+                                int64_t issue_id, struct store_user_report **rows, size_t *n) WUR;
+
 /* ---- retention and partitions ----------------------------------------------------------- */
 
 struct store_retention_result {

@@ -13,7 +13,7 @@
 
 #include "store/store_int.h"
 
-#define STORE_Q_PARAMS_MAX 12
+#define STORE_Q_PARAMS_MAX 32
 
 enum store_q_type { SQT_NULL, SQT_INT, SQT_REAL, SQT_TEXT, SQT_BOOL };
 
@@ -58,6 +58,9 @@ struct store_orgs_ops {
     bool (*col_bool)(const struct store_q_row *r, int col);
     /* The column's text, valid until the callback returns; NULL for SQL NULL. */
     const char *(*col_text)(const struct store_q_row *r, int col);
+    /* A blob (bytea) column copied into a; NULL and empty give NULL, 0 (and NULL on E_TOOBIG
+     * with *len set to SIZE_MAX). */
+    const void *(*col_blob)(const struct store_q_row *r, int col, struct arena *a, size_t *len);
 };
 
 extern const struct store_orgs_ops sq_orgs_ops; /* sqlite_orgs.c */

@@ -1,0 +1,133 @@
+/* facets: the facets job (facets.h) — decoding stored event bodies into tags and driving
+ * store_facets_run() batch after batch, at a lowered thread priority so ingest keeps the CPU. */
+#include "worker/facets.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/jsonx.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "proto/decompress.h"
+
+#define FACETS_DAY 86400.0
+
+static bool facets_add(struct arena *a, struct store_facets_tag *tags, size_t *n, size_t cap,
+                       const char *key, const char *value)
+{
+    if (*n >= cap || !key || !value || !*key || !*value)
+        return true;
+    tags[*n] = (struct store_facets_tag){arena_strdup(a, key), arena_strdup(a, value)};
+    if (!tags[*n].key || !tags[*n].value)
+        return false;
+    (*n)++;
+    return true;
+}
+
+/* user.id … from the event's user object (a number id as text). */
+static bool facets_user(struct arena *a, const cJSON *user, struct store_facets_tag *tags,
+                        size_t *n, size_t cap)
+{
+    static const char *const fields[][2] = {{"id", "user.id"},
+                                            {"email", "user.email"},
+                                            {"username", "user.username"},
+                                            {"ip_address", "user.ip"}};
+    bool ok = true;
+    for (size_t k = 0; k < 4 && ok; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(user, fields[k][0]);
+        char num[32];
+        const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+        if (cJSON_IsNumber(v)) {
+            snprintf(num, sizeof num, "%.0f", v->valuedouble);
+            s = num;
+        }
+        ok = facets_add(a, tags, n, cap, fields[k][1], s);
+    }
+    return ok;
+}
+
+enum err facets_decode(struct arena *a, const void *data, size_t len,
+                       struct store_facets_tag **tags, size_t *n, void *ctx)
+{
+    (void)ctx;
+    struct buf b;
+    buf_init(&b, 4 * LIMIT_EVENT_SIZE);
+    cJSON *ev = NULL;
+    *n = 0;
+    enum err e = proto_decompress(ENC_ZSTD, data, len, b.max, &b, NULL);
+    if (!e)
+        e = jsonx_parse(a, b.p ? b.p : "", b.len, &ev, NULL);
+    buf_free(&b);
+    if (e)
+        return e;
+    const cJSON *list = jsonx_arr(ev, "tags"), *pair;
+    size_t cap = (size_t)cJSON_GetArraySize(list) + 4;
+    *tags = arena_calloc(a, cap, sizeof **tags);
+    if (!*tags)
+        return E_TOOBIG;
+    cJSON_ArrayForEach(pair, list)
+    {
+        const cJSON *k = cJSON_GetArrayItem(pair, 0), *v = cJSON_GetArrayItem(pair, 1);
+        if (cJSON_IsString(k) && cJSON_IsString(v) &&
+            !facets_add(a, *tags, n, cap, k->valuestring, v->valuestring))
+            return E_TOOBIG;
+    }
+    return facets_user(a, jsonx_obj(ev, "user"), *tags, n, cap) ? E_OK : E_TOOBIG;
+}
+
+/* Lowers this thread's priority once (Linux: setpriority on the thread id). */
+static void facets_nice(struct facets_job *j)
+{
+    if (j->niced)
+        return;
+    j->niced = true;
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FACETS_NICE) != 0)
+        log_debug("facets: cannot lower the thread priority");
+}
+
+static enum err facets_prune(struct facets_job *j, double now)
+{
+    if (j->retention_days <= 0 || now - j->last_prune < FACETS_PRUNE_EVERY)
+        return E_OK;
+    int64_t queued = 0;
+    enum err e = store_facets_prune(j->st, now - j->retention_days * FACETS_DAY, &queued);
+    if (!e)
+        j->last_prune = now;
+    if (queued)
+        log_info("facets: %lld issues queued for a recount after retention", (long long)queued);
+    return e;
+}
+
+static void facets_sum(struct store_facets_result *sum, const struct store_facets_result *r)
+{
+    sum->events += r->events;
+    sum->rebuilt += r->rebuilt;
+    sum->skipped |= r->skipped;
+    sum->more = r->more;
+}
+
+enum err facets_job_run(void *arg, const atomic_bool *stop)
+{
+    struct facets_job *j = arg;
+    struct errinfo ei = {{0}};
+    facets_nice(j);
+    memset(&j->last, 0, sizeof j->last);
+    enum err e = facets_prune(j, clock_now());
+    struct store_facets_result r = {.more = true};
+    for (int k = 0; !e && r.more && !r.skipped && k < FACETS_MAX_BATCHES; k++) {
+        if (stop && atomic_load(stop))
+            break;
+        e = store_facets_run(j->st, j->batch ? j->batch : FACETS_BATCH, clock_now(),
+                             j->lag < 0 ? FACETS_LAG : j->lag, facets_decode, NULL, &r, &ei);
+        if (!e)
+            facets_sum(&j->last, &r);
+    }
+    if (e)
+        log_warn("facets: %s", ei.detail[0] ? ei.detail : err_name(e));
+    return e;
+}
