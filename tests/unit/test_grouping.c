@@ -4,7 +4,6 @@
  * tests/fixtures/grouping/: {"event": {...}, "expect": {"title", "culprit", "type", "hash",
  * "same_group_as": "NNN-name", "different_group_from": ["NNN-name", …]}}. Every fixture event
  * goes through proto_event_normalize() first, as ingest does. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 #include "core/arena.h"
 #include "core/ids.h"
 #include "core/jsonx.h"
+#include "helpers/fixtures.h"
 #include "proto/event.h"
 #include "proto/eventtitle.h"
 #include "proto/grouping.h"
@@ -246,34 +246,6 @@ static void test_fixture(void **state)
     arena_free(a);
 }
 
-static int name_cmp(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Fixture names (file names without .json), sorted; *n set. */
-static char **list_fixtures(const char *dir, size_t *n)
-{
-    DIR *d = opendir(dir);
-    char **names = NULL;
-    size_t count = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        names = realloc(names, (count + 1) * sizeof *names);
-        names[count] = strndup(e->d_name, len - 5);
-        count++;
-    }
-    if (d)
-        closedir(d);
-    if (count)
-        qsort(names, count, sizeof *names, name_cmp);
-    *n = count;
-    return names;
-}
-
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -284,7 +256,7 @@ int main(void)
     const char *src = getenv("SNAG_SOURCE_DIR");
     snprintf(fixture_dir, sizeof fixture_dir, "%s/tests/fixtures/grouping", src ? src : ".");
     size_t n = 0, nfixed = sizeof fixed / sizeof fixed[0];
-    char **names = list_fixtures(fixture_dir, &n);
+    char **names = fixture_list(fixture_dir, ".json", false, &n);
     if (ids_init() != 0 || n == 0) {
         fprintf(stderr, "no fixtures in %s\n", fixture_dir);
         return 1;
@@ -296,9 +268,7 @@ int main(void)
             .name = names[i], .test_func = test_fixture, .initial_state = names[i]};
     }
     int rc = _cmocka_run_group_tests("grouping", tests, nfixed + n, NULL, NULL);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    fixture_list_free(names, n);
     free(tests);
     return rc;
 }

@@ -3,7 +3,6 @@
  * tests/fixtures/normalize/: {"ctx": {...}, "event": {...}, "expect": {"subset": {...},
  * "absent": [[path…]], "summary": {...}, "chars": [[path, n]], "count": [[path, n]]}} where
  * a path is a list of keys and array indexes. */
-#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 #include "core/ids.h"
 #include "core/jsonx.h"
 #include "core/utf8.h"
+#include "helpers/fixtures.h"
 #include "proto/event.h"
 #include "proto/grouping.h"
 
@@ -364,36 +364,6 @@ static void test_fixture(void **state)
     arena_free(a);
 }
 
-static int name_cmp(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* Paths of the *.json files in dir, sorted; *n set. */
-static char **list_fixtures(const char *dir, size_t *n)
-{
-    DIR *d = opendir(dir);
-    char **names = NULL;
-    size_t count = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        names = realloc(names, (count + 1) * sizeof *names);
-        size_t need = strlen(dir) + len + 2;
-        names[count] = malloc(need);
-        snprintf(names[count], need, "%s/%s", dir, e->d_name);
-        count++;
-    }
-    if (d)
-        closedir(d);
-    if (count)
-        qsort(names, count, sizeof *names, name_cmp);
-    *n = count;
-    return names;
-}
-
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -405,7 +375,7 @@ int main(void)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/tests/fixtures/normalize", src ? src : ".");
     size_t n = 0, nfixed = sizeof fixed / sizeof fixed[0];
-    char **paths = list_fixtures(dir, &n);
+    char **paths = fixture_list(dir, ".json", true, &n);
     if (ids_init() != 0 || n == 0) {
         fprintf(stderr, "no fixtures in %s\n", dir);
         return 1;
@@ -418,9 +388,7 @@ int main(void)
                                                 .initial_state = paths[i]};
     }
     int rc = _cmocka_run_group_tests("normalize", tests, nfixed + n, NULL, NULL);
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
+    fixture_list_free(paths, n);
     free(tests);
     return rc;
 }
