@@ -85,18 +85,6 @@ die() {
 
 # ---- small helpers ------------------------------------------------------------------------
 
-free_port() { # below the ephemeral range, where no client socket can be holding the port
-    local p low
-    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-    for _ in $(seq 1 50); do
-        p=$((10000 + RANDOM % (low - 10000)))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    die "no free port found"
-}
 
 kv() { # kv LINE KEY: the value of KEY=value in a loadgen line
     sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"
@@ -134,7 +122,7 @@ snag_env() { # snag_env DATABASE_URL PORT: sets SNAG_ENV, snag's environment for
 # Starts snag; sets SNAG_PID, SNAG_PORT and COLD_MS (exec to the first 200 on /_health/).
 start_snag() {
     local url=$1 t0 t1
-    SNAG_PORT=$(free_port)
+    SNAG_PORT=$(scripts/free-port)
     t0=$EPOCHREALTIME
     snag_env "$url" "$SNAG_PORT"
     # a simple command, so that $! is snag itself (env execs it), not a subshell
@@ -147,7 +135,7 @@ start_snag() {
 }
 
 start_ceiling() {
-    CEIL_PORT=$(free_port)
+    CEIL_PORT=$(scripts/free-port)
     "$TOOLS/snag-ceiling" "$CEIL_PORT" >>"$WORK/ceiling.log" 2>&1 &
     CEIL_PID=$!
     STARTED+=("$CEIL_PID")
@@ -191,7 +179,7 @@ setup_backend() {
         return
     fi
     PG_DIR=$(mktemp -d /tmp/snag-bench-pg.XXXXXX)
-    PG_PORT=$(free_port)
+    PG_PORT=$(scripts/free-port)
     scripts/pg.sh start "$PG_DIR" "$PG_PORT" >/dev/null || die "cannot start PostgreSQL"
     fresh_db init # PROJECT_ID and KEY for the ceiling's first run
 }

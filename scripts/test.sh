@@ -29,7 +29,7 @@ fi
 # One test at a time: test_store_pg stops and restarts that server.
 if { [ "$what" = all ] || [ "$what" = unit ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]; then
     pg_dir=$(mktemp -d /tmp/snag-pg.XXXXXX) # the postgres user must reach it
-    pg_port=$((20000 + RANDOM % 20000))
+    pg_port=$(scripts/free-port)
     pg_cleanup() { scripts/pg.sh stop "$pg_dir" || true; rm -rf "$pg_dir"; }
     trap pg_cleanup EXIT
     pg_url=$(scripts/pg.sh start "$pg_dir" "$pg_port")
@@ -46,7 +46,7 @@ fi
 # the outage test starts and stops a PostgreSQL of its own).
 if { [ "$what" = all ] || [ "$what" = e2e ]; } && [ "${SNAG_SKIP_PG:-0}" != 1 ]; then
     e2e_pg_dir=$(mktemp -d /tmp/snag-e2e-pg.XXXXXX)
-    e2e_pg_port=$((20000 + RANDOM % 20000))
+    e2e_pg_port=$(scripts/free-port)
     e2e_pg_cleanup() { scripts/pg.sh stop "$e2e_pg_dir" || true; rm -rf "$e2e_pg_dir"; }
     trap e2e_pg_cleanup EXIT
     e2e_pg_url=$(scripts/pg.sh start "$e2e_pg_dir" "$e2e_pg_port")
