@@ -9,7 +9,8 @@
 #
 # Environment: BENCH_BUILD (build dir holding snag and bench/, default build), DB (sqlite, or
 # postgres: a throwaway server from scripts/pg.sh, reset before every run), BENCH_SECONDS (per
-# snag ingest run, default 8), BENCH_EVENTS / BENCH_ISSUES (query data set, default 1,000,000
+# snag ingest run, default 8), BENCH_PERF (a folder: `perf record -g` of snag during each
+# ingest run, NAME.perf.data), BENCH_EVENTS / BENCH_ISSUES (query data set, default 1,000,000
 # in 10,000 issues), BENCH_WORKLOADS (comma-separated ingest rows to run, default all four:
 # "store json,store gzip,envelope json,envelope gzip").
 #
@@ -242,8 +243,17 @@ snag_run() { # snag_run NAME LOADGEN-ARGS...
         IDLE_KB=$(status_kb "$SNAG_PID" VmRSS)
     fi
     c0=$(cpu_ticks "$SNAG_PID")
+    local perf_pid=""
+    if [ -n "${BENCH_PERF:-}" ]; then # profile snag during the load: perf.data in BENCH_PERF
+        perf record -q ${BENCH_PERF_OPTS:--F 999 -g} -p "$SNAG_PID" -o "$BENCH_PERF/$name.perf.data" 2>/dev/null &
+        perf_pid=$!
+    fi
     out=$(loadgen "$SNAG_PORT" "$@")
     c1=$(cpu_ticks "$SNAG_PID")
+    if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid" 2>/dev/null || true
+        wait "$perf_pid" 2>/dev/null || true
+    fi
     hwm=$(status_kb "$SNAG_PID" VmHWM)
     stop_pid "$SNAG_PID"
     stored=$(stored_events "$url")
