@@ -1,5 +1,5 @@
-// One issue: status actions, event navigation (newer / older / latest / oldest), and the
-// event itself — exception with stack trace and source context, breadcrumbs, request, tags,
+// One issue: status actions, its events of the last 24 hours, event navigation (newer /
+// older / latest / oldest), and the event itself — exception with stack trace and source context, breadcrumbs, request, tags,
 // user, contexts, SDK, raw JSON. Event data is rendered as text nodes only.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, enc } from '../lib/api.js';
@@ -11,6 +11,7 @@ import { LiveBadge } from '../components/live.jsx';
 import { useLive } from '../lib/live.js';
 import { Exception } from '../components/stacktrace.jsx';
 import { Breadcrumbs, KeyValues } from '../components/eventparts.jsx';
+import { Sparkline } from '../components/sparkline.jsx';
 
 function eventParam() {
     return new URLSearchParams(location.search).get('event');
@@ -100,6 +101,14 @@ export function IssuePage({ org, issueId, search }) {
                         <dt>Events</dt>
                         <dd>{compactCount(issue.count)}</dd>
                     </div>
+                    {issue.stats && (
+                        <div>
+                            <dt>24 hours</dt>
+                            <dd>
+                                <Sparkline stats={issue.stats} period="24h" width={96} height={22} />
+                            </dd>
+                        </div>
+                    )}
                     <div>
                         <dt>Users</dt>
                         <dd>{compactCount(issue.userCount)}</dd>

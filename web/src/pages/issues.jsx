@@ -9,6 +9,7 @@ import { navigate, paths } from '../lib/router.js';
 import { compactCount } from '../lib/format.js';
 import { ErrorBox, Level, Link, Spinner, Time } from '../components/ui.jsx';
 import { LiveBadge } from '../components/live.jsx';
+import { Sparkline } from '../components/sparkline.jsx';
 import { useLive } from '../lib/live.js';
 
 const STATUSES = [
@@ -227,6 +228,7 @@ export function IssuesPage({ org, project, search }) {
                     <li class="issuehead" aria-hidden="true">
                         <span />
                         <span>Issue</span>
+                        <span class="trend">24 hours</span>
                         <span class="num">Events</span>
                         <span class="num">Users</span>
                         <span class="seen">Last seen</span>
@@ -273,6 +275,9 @@ function IssueRow({ org, issue, cursor, selected, onToggle }) {
                     {issue.status !== 'unresolved' && <span class="badge">{issue.status}</span>}
                 </div>
             </div>
+            <span class="trend">
+                <Sparkline stats={issue.stats} period="24h" />
+            </span>
             <span class="num" title={`${issue.count} events`}>
                 {compactCount(issue.count)}
                 <span class="sr-only"> events</span>
