@@ -131,6 +131,10 @@ export function IssuesPage({ org, project, search }) {
             <div class="pagehead">
                 <h1>Issues</h1>
                 <LiveBadge />
+                <span class="spacer" />
+                <Link class="btn small" href={paths.projectSettings(org, project)}>
+                    Project settings
+                </Link>
                 <label class="inline">
                     <span class="sr-only">Project</span>
                     <select aria-label="Project" value={project} onChange={(e) => navigate(paths.issues(org, e.currentTarget.value))}>

@@ -59,16 +59,20 @@ function ProjectCard({ org, project: p }) {
                 </Link>
                 <span class="badge">{platformName(p.platform)}</span>
             </div>
-            {points.length > 0 && (
-                <div class="projectfoot">
+            <div class="projectfoot">
+                {points.length > 0 && (
                     <span class="projectstats" title={`${total} events in the last 24 hours`}>
                         <span class="small">
                             {compactCount(total)} event{total === 1 ? '' : 's'} <span class="muted">(24h)</span>
                         </span>
                         <Sparkline stats={points} width={96} height={22} />
                     </span>
-                </div>
-            )}
+                )}
+                <span class="spacer" />
+                <Link href={paths.projectSettings(org, p.slug)} class="btn small" aria-label={`Settings of ${p.name}`}>
+                    Settings
+                </Link>
+            </div>
         </li>
     );
 }
