@@ -11,6 +11,7 @@ import { IssuesPage } from './pages/issues.jsx';
 import { IssuePage } from './pages/issue.jsx';
 import { AccountPage } from './pages/account.jsx';
 import { ProjectSettingsPage } from './pages/projectsettings.jsx';
+import { MembersPage } from './pages/members.jsx';
 
 const LAST_ORG = 'snag.org';
 
@@ -96,6 +97,8 @@ export function App() {
                 return <IssuesPage key={`${p.org}/${p.project}`} org={p.org} project={p.project} search={loc} />;
             case 'projectSettings':
                 return <ProjectSettingsPage key={`${p.org}/${p.project}`} org={p.org} project={p.project} />;
+            case 'members':
+                return <MembersPage key={p.org} org={p.org} session={session} />;
             case 'issue':
                 return <IssuePage key={p.issueId} org={p.org} issueId={p.issueId} search={loc} />;
             case 'account':

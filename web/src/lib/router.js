@@ -7,6 +7,7 @@ const ROUTES = [
     ['newOrg', /^\/organizations\/new\/?$/],
     ['newProject', /^\/organizations\/([^/]+)\/projects\/new\/?$/],
     ['projectSettings', /^\/organizations\/([^/]+)\/projects\/([^/]+)\/settings\/?$/],
+    ['members', /^\/organizations\/([^/]+)\/members\/?$/],
     ['issues', /^\/organizations\/([^/]+)\/projects\/([^/]+)\/?$/],
     ['projects', /^\/organizations\/([^/]+)\/(?:projects\/?)?$/],
     ['issue', /^\/organizations\/([^/]+)\/issues\/(\d+)\/?$/],
@@ -15,6 +16,7 @@ const ROUTES = [
 const PARAMS = {
     newProject: ['org'],
     projectSettings: ['org', 'project'],
+    members: ['org'],
     issues: ['org', 'project'],
     projects: ['org'],
     issue: ['org', 'issueId'],
@@ -38,6 +40,7 @@ export const paths = {
     newProject: (org) => `/organizations/${encodeURIComponent(org)}/projects/new/`,
     issues: (org, project) => `/organizations/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/`,
     projectSettings: (org, project) => `/organizations/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/settings/`,
+    members: (org) => `/organizations/${encodeURIComponent(org)}/members/`,
     issue: (org, id) => `/organizations/${encodeURIComponent(org)}/issues/${encodeURIComponent(id)}/`,
 };
 
