@@ -13,19 +13,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before } from 'node:test';
 import { E2E_DIR, PG_ADMIN_URL, createDatabase, freePort, snagBin, test } from './lib/snag.mjs';
+import { NO_CHROMIUM, launchChromium, screenshots, watch } from './lib/browser.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const EMAIL = 'owner@example.com';
 const PASSWORD = 'a long and careful passphrase';
 const XSS = '<img src=x onerror="window.__snagXss=1">';
 const MESSAGE = `ui e2e: the widget exploded ${XSS}`;
-const SKIP = fs.existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium; scripts/deps.sh --test does)`;
+const SKIP = NO_CHROMIUM;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let srv;
 let pageSrv;
 let context;
-let shots;
+let shooter;
 
 /** A snag with an empty database (no user: the UI's first-run page is the way in). */
 async function startBareSnag() {
@@ -125,49 +125,11 @@ async function startTestPage(bundle) {
     return { url: `http://localhost:${port}`, close: () => new Promise((r) => s.close(r)) };
 }
 
-async function launchChromium() {
-    const { chromium } = await import('playwright-core');
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'snag-e2e-chromium-'));
-    const ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1280, height: 860 },
-        args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--disable-quic',
-        ],
-    });
-    const close = ctx.close.bind(ctx);
-    ctx.close = async () => {
-        await close();
-        fs.rmSync(profile, { recursive: true, force: true });
-    };
-    return ctx;
-}
-
-/** Collects what would show that the page broke: script errors and CSP violations. */
-function watch(page) {
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-        if (m.type() === 'error' && !/status of 40[14]/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    return problems;
-}
-
-const shot = async (page, name, opts = {}) => {
-    await page.screenshot({ path: path.join(shots, name), fullPage: true, ...opts });
-};
+const shot = (...a) => shooter.shot(...a);
 
 before(async () => {
     if (SKIP) return;
-    shots = fs.mkdtempSync(path.join(os.tmpdir(), 'snag-e2e-ui-screens-'));
+    shooter = screenshots('ui');
     srv = await startBareSnag();
     pageSrv = await startTestPage(await bundleTestPage());
     context = await launchChromium();
@@ -180,14 +142,14 @@ after(async () => {
 });
 
 test('UI: first run, project, browser error from another origin, triage', { skip: SKIP, timeout: 120000 }, async (t) => {
-    t.diagnostic(`screenshots: ${shots}`);
+    t.diagnostic(`screenshots: ${shooter.dir}`);
     const ui = await context.newPage();
     const problems = watch(ui);
     try {
         await walk(ui, problems);
     } catch (err) {
         await shot(ui, 'failure.png').catch(() => {});
-        err.message += `\nUI at ${ui.url()}; problems: ${JSON.stringify(problems)}; screenshots: ${shots}`;
+        err.message += `\nUI at ${ui.url()}; problems: ${JSON.stringify(problems)}; screenshots: ${shooter.dir}`;
         throw err;
     }
 });

@@ -10,6 +10,8 @@ import { NewProjectPage } from './pages/newproject.jsx';
 import { IssuesPage } from './pages/issues.jsx';
 import { IssuePage } from './pages/issue.jsx';
 import { AccountPage } from './pages/account.jsx';
+import { ProjectSettingsPage } from './pages/projectsettings.jsx';
+import { MembersPage } from './pages/members.jsx';
 
 const LAST_ORG = 'snag.org';
 
@@ -93,6 +95,10 @@ export function App() {
                 return <NewProjectPage org={p.org} />;
             case 'issues':
                 return <IssuesPage key={`${p.org}/${p.project}`} org={p.org} project={p.project} search={loc} />;
+            case 'projectSettings':
+                return <ProjectSettingsPage key={`${p.org}/${p.project}`} org={p.org} project={p.project} />;
+            case 'members':
+                return <MembersPage key={p.org} org={p.org} session={session} />;
             case 'issue':
                 return <IssuePage key={p.issueId} org={p.org} issueId={p.issueId} search={loc} />;
             case 'account':

@@ -46,6 +46,7 @@ export function Layout({ session, orgs, org, onSignOut, children }) {
                 )}
                 <nav class="nav" aria-label="Main">
                     {org && <Link href={paths.projects(org.slug)}>Projects</Link>}
+                    {org && <Link href={paths.members(org.slug)}>Members</Link>}
                     <Link href="/settings/account/">Account</Link>
                 </nav>
                 <div class="spacer" />

@@ -33,6 +33,8 @@ describe('routes', () => {
         ['/organizations/acme/projects/new/', 'newProject', { org: 'acme' }],
         ['/organizations/acme/projects/web%20app/', 'issues', { org: 'acme', project: 'web app' }],
         ['/organizations/acme/issues/12/', 'issue', { org: 'acme', issueId: '12' }],
+        ['/organizations/acme/projects/web/settings/', 'projectSettings', { org: 'acme', project: 'web' }],
+        ['/organizations/acme/members/', 'members', { org: 'acme' }],
         ['/organizations/new/', 'newOrg', {}],
         ['/settings/account/', 'account', {}],
         ['/nope/x', 'notFound', {}],

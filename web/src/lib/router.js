@@ -6,12 +6,21 @@ const ROUTES = [
     ['account', /^\/settings\/account\/?$/],
     ['newOrg', /^\/organizations\/new\/?$/],
     ['newProject', /^\/organizations\/([^/]+)\/projects\/new\/?$/],
+    ['projectSettings', /^\/organizations\/([^/]+)\/projects\/([^/]+)\/settings\/?$/],
+    ['members', /^\/organizations\/([^/]+)\/members\/?$/],
     ['issues', /^\/organizations\/([^/]+)\/projects\/([^/]+)\/?$/],
     ['projects', /^\/organizations\/([^/]+)\/(?:projects\/?)?$/],
     ['issue', /^\/organizations\/([^/]+)\/issues\/(\d+)\/?$/],
     ['home', /^\/?$/],
 ];
-const PARAMS = { newProject: ['org'], issues: ['org', 'project'], projects: ['org'], issue: ['org', 'issueId'] };
+const PARAMS = {
+    newProject: ['org'],
+    projectSettings: ['org', 'project'],
+    members: ['org'],
+    issues: ['org', 'project'],
+    projects: ['org'],
+    issue: ['org', 'issueId'],
+};
 
 export function matchRoute(pathname) {
     for (const [name, re] of ROUTES) {
@@ -30,6 +39,8 @@ export const paths = {
     projects: (org) => `/organizations/${encodeURIComponent(org)}/projects/`,
     newProject: (org) => `/organizations/${encodeURIComponent(org)}/projects/new/`,
     issues: (org, project) => `/organizations/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/`,
+    projectSettings: (org, project) => `/organizations/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/settings/`,
+    members: (org) => `/organizations/${encodeURIComponent(org)}/members/`,
     issue: (org, id) => `/organizations/${encodeURIComponent(org)}/issues/${encodeURIComponent(id)}/`,
 };
 

@@ -1,8 +1,10 @@
 // Account settings: password, two-factor authentication (enrolment with the QR code,
-// recovery codes, disabling), API tokens (create — shown once —, list, revoke).
+// recovery codes, disabling), API tokens (create — shown once —, list, revoke), and the
+// signed-in sessions (sign out one, or all but this one).
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc } from '../lib/api.js';
 import { base64Utf8 } from '../lib/format.js';
+import { describeUserAgent } from '../lib/useragent.js';
 import { CopyButton, ErrorBox, Field, Time } from '../components/ui.jsx';
 
 const SCOPES = ['org:read', 'org:write', 'org:admin', 'team:read', 'team:write', 'project:read', 'project:write', 'project:releases', 'event:read', 'event:write', 'event:admin', 'member:read'];
@@ -15,6 +17,7 @@ export function AccountPage({ session }) {
             <PasswordCard />
             <TwoFactorCard />
             <TokensCard />
+            <SessionsCard />
         </div>
     );
 }
@@ -240,6 +243,67 @@ function TokensCard() {
                     Create token
                 </button>
             </form>
+        </section>
+    );
+}
+
+// A server without the sessions list answers 404: then the card is left out, quietly.
+function SessionsCard() {
+    const [sessions, setSessions] = useState(null);
+    const [error, setError] = useState(null);
+    const [busy, setBusy] = useState(false);
+    const load = () =>
+        api('GET', '/api/0/auth/sessions/')
+            .then((r) => setSessions(Array.isArray(r.json) ? r.json : []))
+            .catch((err) => (err.status === 404 ? setSessions(false) : setError(err)));
+    useEffect(() => {
+        load();
+    }, []);
+    const signOut = async (path, question) => {
+        if (!confirm(question)) return;
+        setBusy(true);
+        setError(null);
+        try {
+            await api('DELETE', path);
+            await load();
+        } catch (err) {
+            setError(err);
+        } finally {
+            setBusy(false);
+        }
+    };
+    if (sessions === false || (sessions === null && !error)) return null;
+    const others = (sessions || []).filter((s) => !s.current);
+    return (
+        <section class="card section" aria-labelledby="sessions-h">
+            <div class="sectionhead">
+                <h2 id="sessions-h">Sessions</h2>
+                {others.length > 0 && (
+                    <button type="button" class="btn small danger" disabled={busy} onClick={() => signOut('/api/0/auth/sessions/', 'Sign out every other session?')}>
+                        Sign out all other sessions
+                    </button>
+                )}
+            </div>
+            <ErrorBox error={error} />
+            {sessions && (
+                <ul class="tokens sessions" aria-label="Sessions">
+                    {sessions.map((s) => (
+                        <li key={s.id}>
+                            <div>
+                                <strong>{describeUserAgent(s.userAgent)}</strong> {s.current && <span class="badge">this session</span>}
+                                <div class="muted small">
+                                    {s.ipAddress || 'unknown address'} · signed in <Time iso={s.created} /> · last seen <Time iso={s.lastSeen} />
+                                </div>
+                            </div>
+                            {!s.current && (
+                                <button type="button" class="btn small danger" disabled={busy} onClick={() => signOut(`/api/0/auth/sessions/${enc(s.id)}/`, 'Sign out this session?')}>
+                                    Sign out<span class="sr-only"> {describeUserAgent(s.userAgent)}</span>
+                                </button>
+                            )}
+                        </li>
+                    ))}
+                </ul>
+            )}
         </section>
     );
 }

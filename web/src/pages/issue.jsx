@@ -1,7 +1,7 @@
-// One issue: status actions, event navigation (newer / older / latest / oldest), and the
-// event itself — exception with stack trace and source context, breadcrumbs, request, tags,
+// One issue: status actions, its events of the last 24 hours, its tag distributions, event
+// navigation (newer / older / latest / oldest), and the event itself — exception with stack trace and source context, breadcrumbs, request, tags,
 // user, contexts, SDK, raw JSON. Event data is rendered as text nodes only.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, enc } from '../lib/api.js';
 import { navigate, paths } from '../lib/router.js';
 import { eventView } from '../lib/eventview.js';
@@ -11,6 +11,11 @@ import { LiveBadge } from '../components/live.jsx';
 import { useLive } from '../lib/live.js';
 import { Exception } from '../components/stacktrace.jsx';
 import { Breadcrumbs, KeyValues } from '../components/eventparts.jsx';
+import { Sparkline } from '../components/sparkline.jsx';
+import { TagDistribution } from '../components/tagdist.jsx';
+
+// The facets job counts tags a few seconds after an event (worker/facets.h: every 5 s).
+const FACETS_LAG_MS = 6000;
 
 function eventParam() {
     return new URLSearchParams(location.search).get('event');
@@ -20,6 +25,7 @@ export function IssuePage({ org, issueId, search }) {
     const [issue, setIssue] = useState(null);
     const [eventIds, setEventIds] = useState([]);
     const [event, setEvent] = useState(null);
+    const [tags, setTags] = useState(null);
     const [error, setError] = useState(null);
     const [busy, setBusy] = useState(false);
     const wanted = eventParam();
@@ -34,9 +40,22 @@ export function IssuePage({ org, issueId, search }) {
             .then((r) => setEventIds((r.json || []).map((e) => e.eventID || e.id)))
             .catch(() => {});
     };
-    useEffect(refresh, [issueId]);
+    const loadTags = () =>
+        api('GET', `/api/0/issues/${enc(issueId)}/tags/`)
+            .then((r) => setTags(Array.isArray(r.json) ? r.json : []))
+            .catch(() => setTags([]));
+    useEffect(() => {
+        refresh();
+        loadTags();
+    }, [issueId]);
+    const tagTimer = useRef(null);
+    useEffect(() => () => clearTimeout(tagTimer.current), []);
     useLive((m) => {
-        if (m.type === 'resync' || (m.type === 'event' && m.issueId === String(issueId))) refresh();
+        if (m.type === 'resync' || (m.type === 'event' && m.issueId === String(issueId))) {
+            refresh();
+            clearTimeout(tagTimer.current);
+            tagTimer.current = setTimeout(loadTags, FACETS_LAG_MS);
+        }
     });
 
     useEffect(() => {
@@ -100,6 +119,14 @@ export function IssuePage({ org, issueId, search }) {
                         <dt>Events</dt>
                         <dd>{compactCount(issue.count)}</dd>
                     </div>
+                    {issue.stats && (
+                        <div>
+                            <dt>24 hours</dt>
+                            <dd>
+                                <Sparkline stats={issue.stats} period="24h" width={96} height={22} />
+                            </dd>
+                        </div>
+                    )}
                     <div>
                         <dt>Users</dt>
                         <dd>{compactCount(issue.userCount)}</dd>
@@ -142,27 +169,34 @@ export function IssuePage({ org, issueId, search }) {
                 </button>
             </div>
             <ErrorBox error={error} />
-            <nav class="eventnav" aria-label="Events">
-                <span class="muted small">
-                    Event {cur >= 0 ? `${eventIds.length - cur} of ${eventIds.length}` : ''}{' '}
-                    {event && <span class="mono">{String(event.eventID || '').slice(0, 12)}</span>}
-                </span>
-                <div class="btngroup">
-                    <button type="button" class="btn small" disabled={!older} onClick={() => toEvent(older)}>
-                        ← Older
-                    </button>
-                    <button type="button" class="btn small" disabled={!newer} onClick={() => toEvent(newer)}>
-                        Newer →
-                    </button>
-                    <button type="button" class="btn small" disabled={!wanted} onClick={() => toEvent(null)}>
-                        Latest
-                    </button>
-                    <button type="button" class="btn small" disabled={!eventIds.length || cur === eventIds.length - 1} onClick={() => toEvent(eventIds[eventIds.length - 1])}>
-                        Oldest
-                    </button>
+            <div class="issuebody">
+                <div class="issuemaincol">
+                    <nav class="eventnav" aria-label="Events">
+                        <span class="muted small">
+                            Event {cur >= 0 ? `${eventIds.length - cur} of ${eventIds.length}` : ''}{' '}
+                            {event && <span class="mono">{String(event.eventID || '').slice(0, 12)}</span>}
+                        </span>
+                        <div class="btngroup">
+                            <button type="button" class="btn small" disabled={!older} onClick={() => toEvent(older)}>
+                                ← Older
+                            </button>
+                            <button type="button" class="btn small" disabled={!newer} onClick={() => toEvent(newer)}>
+                                Newer →
+                            </button>
+                            <button type="button" class="btn small" disabled={!wanted} onClick={() => toEvent(null)}>
+                                Latest
+                            </button>
+                            <button type="button" class="btn small" disabled={!eventIds.length || cur === eventIds.length - 1} onClick={() => toEvent(eventIds[eventIds.length - 1])}>
+                                Oldest
+                            </button>
+                        </div>
+                    </nav>
+                    {event ? <EventBody event={event} /> : <Spinner />}
                 </div>
-            </nav>
-            {event ? <EventBody event={event} /> : <Spinner />}
+                <aside class="issueside">
+                    <TagDistribution org={org} project={issue.project.slug} tags={tags} />
+                </aside>
+            </div>
         </div>
     );
 }

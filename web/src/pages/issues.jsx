@@ -9,6 +9,7 @@ import { navigate, paths } from '../lib/router.js';
 import { compactCount } from '../lib/format.js';
 import { ErrorBox, Level, Link, Spinner, Time } from '../components/ui.jsx';
 import { LiveBadge } from '../components/live.jsx';
+import { Sparkline } from '../components/sparkline.jsx';
 import { useLive } from '../lib/live.js';
 
 const STATUSES = [
@@ -130,6 +131,10 @@ export function IssuesPage({ org, project, search }) {
             <div class="pagehead">
                 <h1>Issues</h1>
                 <LiveBadge />
+                <span class="spacer" />
+                <Link class="btn small" href={paths.projectSettings(org, project)}>
+                    Project settings
+                </Link>
                 <label class="inline">
                     <span class="sr-only">Project</span>
                     <select aria-label="Project" value={project} onChange={(e) => navigate(paths.issues(org, e.currentTarget.value))}>
@@ -227,6 +232,7 @@ export function IssuesPage({ org, project, search }) {
                     <li class="issuehead" aria-hidden="true">
                         <span />
                         <span>Issue</span>
+                        <span class="trend">24 hours</span>
                         <span class="num">Events</span>
                         <span class="num">Users</span>
                         <span class="seen">Last seen</span>
@@ -273,6 +279,9 @@ function IssueRow({ org, issue, cursor, selected, onToggle }) {
                     {issue.status !== 'unresolved' && <span class="badge">{issue.status}</span>}
                 </div>
             </div>
+            <span class="trend">
+                <Sparkline stats={issue.stats} period="24h" />
+            </span>
             <span class="num" title={`${issue.count} events`}>
                 {compactCount(issue.count)}
                 <span class="sr-only"> events</span>

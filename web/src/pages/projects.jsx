@@ -1,17 +1,20 @@
-// An organization's projects, and the page that creates an organization.
+// An organization's projects (with their events of the last 24 hours as a count and a
+// sparkline, when the API sends stats), and the page that creates an organization.
 import { useEffect, useState } from 'preact/hooks';
 import { api, enc } from '../lib/api.js';
 import { paths } from '../lib/router.js';
 import { platformName } from '../lib/snippets.js';
-import { slugify } from '../lib/format.js';
+import { compactCount, slugify } from '../lib/format.js';
+import { seriesOf, seriesTotal } from '../lib/sparkline.js';
 import { ErrorBox, Field, Link, Spinner } from '../components/ui.jsx';
+import { Sparkline } from '../components/sparkline.jsx';
 
 export function ProjectsPage({ org }) {
     const [projects, setProjects] = useState(null);
     const [error, setError] = useState(null);
     useEffect(() => {
         setProjects(null);
-        api('GET', `/api/0/organizations/${enc(org)}/projects/`)
+        api('GET', `/api/0/organizations/${enc(org)}/projects/?statsPeriod=24h`)
             .then((r) => setProjects(r.json || []))
             .catch(setError);
     }, [org]);
@@ -36,17 +39,41 @@ export function ProjectsPage({ org }) {
             {projects && projects.length > 0 && (
                 <ul class="cards" aria-label="Projects">
                     {projects.map((p) => (
-                        <li key={p.id} class="card project">
-                            <Link href={paths.issues(org, p.slug)} class="projectlink">
-                                <strong>{p.name}</strong>
-                                <span class="muted">{p.slug}</span>
-                            </Link>
-                            <span class="badge">{platformName(p.platform)}</span>
-                        </li>
+                        <ProjectCard key={p.id} org={org} project={p} />
                     ))}
                 </ul>
             )}
         </div>
+    );
+}
+
+function ProjectCard({ org, project: p }) {
+    const points = seriesOf(p.stats);
+    const total = seriesTotal(points);
+    return (
+        <li class="card project">
+            <div class="projecttop">
+                <Link href={paths.issues(org, p.slug)} class="projectlink">
+                    <strong>{p.name}</strong>
+                    <span class="muted">{p.slug}</span>
+                </Link>
+                <span class="badge">{platformName(p.platform)}</span>
+            </div>
+            <div class="projectfoot">
+                {points.length > 0 && (
+                    <span class="projectstats" title={`${total} events in the last 24 hours`}>
+                        <span class="small">
+                            {compactCount(total)} event{total === 1 ? '' : 's'} <span class="muted">(24h)</span>
+                        </span>
+                        <Sparkline stats={points} width={96} height={22} />
+                    </span>
+                )}
+                <span class="spacer" />
+                <Link href={paths.projectSettings(org, p.slug)} class="btn small" aria-label={`Settings of ${p.name}`}>
+                    Settings
+                </Link>
+            </div>
+        </li>
     );
 }
 
