@@ -93,6 +93,9 @@ void api_link_header(struct http_request *req, const struct app *app, int64_t of
 
 void api_iso_time(double t, char out[32]);
 cJSON *api_json_user(const struct store_user *u);
+/* A sign-in session as the account page lists it; id is the first SESSION_PUBLIC_ID_LEN hex
+ * of its hash (never the cookie's secret). */
+cJSON *api_json_session(const struct store_session_info *s, bool current);
 cJSON *api_json_org(const struct store_org *o);
 cJSON *api_json_team(const struct store_team *t);
 cJSON *api_json_project(const struct store_project *p);
