@@ -537,6 +537,12 @@ struct store_stat_bucket {
 enum err store_issue_stats(struct store *st, struct arena *a, int64_t issue_id, double since,
                            double until, double step, struct store_stat_bucket **rows,
                            size_t *n) WUR;
+/* The same counts summed over all the issues of each of n projects (a project list's
+ * sparklines): *rows gets n * *nb buckets, project_ids[k]'s at (*rows)[k * *nb] onwards,
+ * every bucket present, oldest first. One statement per 30 projects. */
+enum err store_project_stats(struct store *st, struct arena *a, const int64_t *project_ids,
+                             size_t n, double since, double until, double step,
+                             struct store_stat_bucket **rows, size_t *nb) WUR;
 
 /* What one facets pass did. */
 struct store_facets_result {
