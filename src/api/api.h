@@ -93,13 +93,19 @@ void api_link_header(struct http_request *req, const struct app *app, int64_t of
 
 void api_iso_time(double t, char out[32]);
 cJSON *api_json_user(const struct store_user *u);
+/* A sign-in session as the account page lists it; id is the first SESSION_PUBLIC_ID_LEN hex
+ * of its hash (never the cookie's secret). */
+cJSON *api_json_session(const struct store_session_info *s, bool current);
 cJSON *api_json_org(const struct store_org *o);
 cJSON *api_json_team(const struct store_team *t);
 cJSON *api_json_project(const struct store_project *p);
 cJSON *api_json_key(const struct app *app, const struct store_key *k);
-/* Answers with the project's detail form (teams, settings) — project_admin.c. */
+/* Answers with the project's detail form (teams, settings) and, when stats_period is set
+ * (a struct project_stats_period of project_stats.h), its stats — project_admin.c. */
+struct project_stats_period;
 void api_respond_project_detail(struct http_request *req, struct app *app,
-                                const struct store_project *proj, int status);
+                                const struct store_project *proj, int status,
+                                const struct project_stats_period *stats_period);
 /* A member or pending invitation (Sentry's OrganizationMemberSerializer); now decides
  * "expired". */
 cJSON *api_json_member(const struct store_member *m, double now);

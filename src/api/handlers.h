@@ -53,11 +53,15 @@ enum handler_result h_issue_event_oldest(struct http_request *req, void *app);
 enum handler_result h_project_event(struct http_request *req, void *app);
 enum handler_result h_issue_event(struct http_request *req, void *app);
 enum handler_result h_project_events(struct http_request *req, void *app);
-/* auth_sessions.c, auth_users.c, auth_2fa.c, api_tokens.c, org_2fa.c (accounts) */
+/* auth_sessions.c, auth_session_list.c, auth_users.c, auth_2fa.c, api_tokens.c, org_2fa.c
+ * (accounts) */
 enum handler_result h_session_create(struct http_request *req, void *app);
 enum handler_result h_session_get(struct http_request *req, void *app);
 enum handler_result h_session_delete(struct http_request *req, void *app);
 enum handler_result h_session_2fa(struct http_request *req, void *app);
+enum handler_result h_session_list(struct http_request *req, void *app);
+enum handler_result h_session_revoke(struct http_request *req, void *app);
+enum handler_result h_session_revoke_others(struct http_request *req, void *app);
 enum handler_result h_register(struct http_request *req, void *app);
 enum handler_result h_password_change(struct http_request *req, void *app);
 enum handler_result h_2fa_status(struct http_request *req, void *app);

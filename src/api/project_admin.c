@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "api/keycache.h"
 #include "api/handlers.h"
+#include "api/project_stats.h"
 #include "core/jsonx.h"
 
 /* The settings a project keeps, with the JSON type each must have. */
@@ -31,7 +32,8 @@ static const struct {
 #define PROJECT_SETTINGS_N (sizeof project_settings / sizeof *project_settings)
 
 void api_respond_project_detail(struct http_request *req, struct app *app,
-                                const struct store_project *proj, int status)
+                                const struct store_project *proj, int status,
+                                const struct project_stats_period *stats_period)
 {
     struct arena *a = http_arena(req);
     struct store_team *teams;
@@ -57,6 +59,10 @@ void api_respond_project_detail(struct http_request *req, struct app *app,
         cJSON_AddItemToObject(o, k, v);
     }
     cJSON_Delete(s);
+    if (stats_period && !project_stats_add(req, app, stats_period, &proj->id, 1, &o)) {
+        cJSON_Delete(o);
+        return;
+    }
     api_respond_take(req, status, o);
 }
 
@@ -157,7 +163,7 @@ enum handler_result h_project_update(struct http_request *req, void *app)
     proj.name = u.name ? u.name : proj.name;
     proj.slug = u.slug ? u.slug : proj.slug;
     proj.platform = u.set_platform ? u.platform : proj.platform;
-    api_respond_project_detail(req, ap, &proj, 200);
+    api_respond_project_detail(req, ap, &proj, 200, NULL);
     return HANDLER_DONE;
 }
 
@@ -232,7 +238,7 @@ enum handler_result h_project_team_add(struct http_request *req, void *app)
     if (e && e != E_CONFLICT)
         api_respond_store_err(req, e);
     else
-        api_respond_project_detail(req, app, &proj, 201);
+        api_respond_project_detail(req, app, &proj, 201, NULL);
     return HANDLER_DONE;
 }
 
@@ -249,6 +255,6 @@ enum handler_result h_project_team_remove(struct http_request *req, void *app)
     else if (e)
         api_respond_store_err(req, e);
     else
-        api_respond_project_detail(req, app, &proj, 200);
+        api_respond_project_detail(req, app, &proj, 200, NULL);
     return HANDLER_DONE;
 }

@@ -77,6 +77,11 @@ static const struct route app_route_table[] = {
      *   POST   /api/0/auth/session/2fa/   {code} | {recoveryCode} → {user, csrfToken}
      *   GET    /api/0/auth/session/       → {user, csrfToken, twoFactorEnabled}
      *   DELETE /api/0/auth/session/       sign out → 204
+     *   GET    /api/0/auth/sessions/      the user's live sessions, most recently used first:
+     *                                     [{id, created, lastSeen, expires, userAgent,
+     *                                     ipAddress, current}]
+     *   DELETE /api/0/auth/sessions/{session_id}/  revoke one (the current one: sign out)
+     *   DELETE /api/0/auth/sessions/      revoke all but the current one → 204
      *   PUT    /api/0/auth/password/      {currentPassword, newPassword}
      *   GET    /api/0/auth/2fa/           → {enabled, enrolmentPending, recoveryCodesLeft}
      *   POST   /api/0/auth/2fa/enroll/    → {secret, uri, qrCode (SVG)}
@@ -89,6 +94,9 @@ static const struct route app_route_table[] = {
     {HTTP_GET, "/api/0/auth/session/", h_session_get, 0, 0},
     {HTTP_DELETE, "/api/0/auth/session/", h_session_delete, 0, 0},
     {HTTP_POST, "/api/0/auth/session/2fa/", h_session_2fa, LIMIT_API_BODY, 0},
+    {HTTP_GET, "/api/0/auth/sessions/", h_session_list, 0, 0},
+    {HTTP_DELETE, "/api/0/auth/sessions/", h_session_revoke_others, 0, 0},
+    {HTTP_DELETE, "/api/0/auth/sessions/{session_id}/", h_session_revoke, 0, 0},
     {HTTP_PUT, "/api/0/auth/password/", h_password_change, LIMIT_API_BODY, 0},
     {HTTP_GET, "/api/0/auth/2fa/", h_2fa_status, 0, 0},
     {HTTP_POST, "/api/0/auth/2fa/enroll/", h_2fa_enroll, LIMIT_API_BODY, 0},

@@ -1,10 +1,12 @@
-/* serialize: Sentry-shaped JSON for users, organisations, teams, projects, keys and issues. */
+/* serialize: Sentry-shaped JSON for users, sessions, organisations, teams, projects, keys and
+ * issues. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "auth/roles.h"
+#include "auth/sessions.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
 
@@ -45,6 +47,21 @@ cJSON *api_json_user(const struct store_user *u)
     cJSON_AddBoolToObject(o, "isSuperuser", u->is_superuser);
     cJSON_AddBoolToObject(o, "isActive", true);
     api_add_time(o, "dateJoined", u->created);
+    return o;
+}
+
+cJSON *api_json_session(const struct store_session_info *s, bool current)
+{
+    char id[SESSION_PUBLIC_ID_LEN + 1];
+    snprintf(id, sizeof id, "%.*s", SESSION_PUBLIC_ID_LEN, s->id_hash);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", id);
+    api_add_time(o, "created", s->created);
+    api_add_time(o, "lastSeen", s->last_seen);
+    api_add_time(o, "expires", s->expires);
+    api_add_str_or_null(o, "userAgent", s->user_agent);
+    api_add_str_or_null(o, "ipAddress", s->ip);
+    cJSON_AddBoolToObject(o, "current", current);
     return o;
 }
 

@@ -10,7 +10,10 @@
  * - A session waiting for its second factor (pending_2fa) authenticates nothing but the
  *   second step (auth_sessions.c), and lives SESSION_PENDING_TTL_SECS.
  * - Bearer tokens take precedence over the cookie and need no CSRF token: a browser never
- *   attaches them by itself. */
+ *   attaches them by itself.
+ * - A session keeps the User-Agent and peer address it signed in from (there is no trusted
+ *   proxy setting, so no X-Forwarded-For) and when it was last used; that stamp is written
+ *   at most every SESSION_TOUCH_SECS, not on every request. */
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +23,8 @@
 #include "auth/throttle.h"
 #include "auth/tokens.h"
 #include "core/clock.h"
+#include "core/log.h"
+#include "core/utf8.h"
 
 static bool session_is_write(const struct http_request *req)
 {
@@ -57,6 +62,19 @@ bool api_csrf_check(struct http_request *req, struct app *app, const char *sid)
     return false;
 }
 
+/* Refreshes the session's last_seen when it is older than SESSION_TOUCH_SECS; best effort
+ * (a busy database only loses the stamp). */
+static void session_touch(struct app *app, const char *sid, const struct store_session *s)
+{
+    double now = clock_now();
+    if (now - s->last_seen < SESSION_TOUCH_SECS)
+        return;
+    char hash[TOKEN_HASH_LEN + 1];
+    token_hash(sid, strlen(sid), hash);
+    if (store_session_touch(app->st, hash, now) != E_OK)
+        log_debug("session last_seen not updated");
+}
+
 enum api_auth_outcome api_auth_session(struct http_request *req, struct app *app,
                                        struct api_principal *p)
 {
@@ -78,6 +96,7 @@ enum api_auth_outcome api_auth_session(struct http_request *req, struct app *app
         return AUTH_ANSWERED;
     p->scopes = TOKEN_ALL_SCOPES;
     p->session_id = sid;
+    session_touch(app, sid, &s);
     return AUTH_OK;
 }
 
@@ -101,6 +120,22 @@ static bool session_set_cookies(struct http_request *req, struct app *app, const
     return true;
 }
 
+/* The User-Agent header as valid UTF-8 cut at a character boundary to at most
+ * SESSION_USER_AGENT_MAX bytes (arena); NULL when there is none. */
+static const char *session_user_agent(struct http_request *req)
+{
+    const char *ua = http_header(req, "User-Agent");
+    char *s = ua && *ua ? utf8_sanitize(http_arena(req), ua, strlen(ua)) : NULL;
+    size_t n = s ? strlen(s) : 0;
+    if (n > SESSION_USER_AGENT_MAX) {
+        n = SESSION_USER_AGENT_MAX;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) /* inside a character */
+            n--;
+        s[n] = '\0';
+    }
+    return s;
+}
+
 const char *api_session_start(struct http_request *req, struct app *app, int64_t user_id,
                               bool pending_2fa)
 {
@@ -108,7 +143,9 @@ const char *api_session_start(struct http_request *req, struct app *app, int64_t
     session_generate(sid);
     token_hash(sid, SESSION_ID_LEN, hash);
     double ttl = pending_2fa ? SESSION_PENDING_TTL_SECS : SESSION_TTL_SECS;
-    enum err e = store_session_create(app->st, hash, user_id, pending_2fa, clock_now() + ttl);
+    const char *ip = http_client_ip(req);
+    enum err e = store_session_create(app->st, hash, user_id, pending_2fa, clock_now() + ttl,
+                                      session_user_agent(req), *ip ? ip : NULL);
     char csrf[CSRF_TOKEN_LEN + 1];
     if (!e)
         e = csrf_token(app->cfg->secret_key, sid, csrf);

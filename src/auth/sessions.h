@@ -17,6 +17,9 @@
 #define SESSION_COOKIE "snag_session"     /* HttpOnly */
 #define SESSION_CSRF_COOKIE "snag_csrf"   /* readable by the page's script */
 #define SESSION_CSRF_HEADER "X-CSRFToken" /* Django's header name */
+#define SESSION_TOUCH_SECS 300.0          /* last_seen is refreshed at most this often */
+#define SESSION_USER_AGENT_MAX 256        /* bytes of User-Agent kept with a session */
+#define SESSION_PUBLIC_ID_LEN 16          /* hex of the stored hash that names a session */
 
 /* An argon2id hash (password_hash()'s parameters) of a random password nobody knows. */
 #define SESSION_DUMMY_PASSWORD_HASH                                                                \

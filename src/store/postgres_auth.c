@@ -98,7 +98,8 @@ static enum err pga_user_create_first(struct store *st, const char *email,
 /* ---- sessions ---------------------------------------------------------------------------- */
 
 static enum err pga_session_create(struct store *st, const char *id_hash, int64_t user_id,
-                                   bool pending_2fa, double expires)
+                                   bool pending_2fa, double expires, const char *user_agent,
+                                   const char *ip)
 {
     double now = clock_now();
     struct pg_params p = {.n = 0};
@@ -107,11 +108,13 @@ static enum err pga_session_create(struct store *st, const char *id_hash, int64_
     pg_p_bool(&p, pending_2fa);
     pg_p_real(&p, now);
     pg_p_real(&p, expires);
+    pg_p_text(&p, user_agent);
+    pg_p_text(&p, ip);
     /* one statement: prune the user's expired sessions and add the new one */
     return pga_exec(st,
                     "WITH pruned AS (DELETE FROM sessions WHERE user_id = $2 AND expires <= $4) "
-                    "INSERT INTO sessions (id_hash, user_id, pending_2fa, created, expires) "
-                    "VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO sessions (id_hash, user_id, pending_2fa, created, expires, "
+                    "last_seen, user_agent, ip) VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
                     &p, NULL, NULL);
 }
 
@@ -132,6 +135,7 @@ static void pga_fill_session(struct pg_row *r, void *out)
     o->s->pending_2fa = pg_col_bool(r, 5);
     o->s->created = pg_col_real(r, 6);
     o->s->expires = pg_col_real(r, 7);
+    o->s->last_seen = pg_col_real(r, 8);
 }
 
 static enum err pga_session_lookup(struct store *st, struct arena *a, const char *id_hash,
@@ -143,7 +147,7 @@ static enum err pga_session_lookup(struct store *st, struct arena *a, const char
     pg_p_real(&p, now);
     struct pga_session_row row = {s_out, user_out};
     return pga_one(st,
-                   "SELECT " PGA_USER_COLS ", s.pending_2fa, s.created, s.expires "
+                   "SELECT " PGA_USER_COLS ", s.pending_2fa, s.created, s.expires, s.last_seen "
                    "FROM sessions s JOIN users u ON u.id = s.user_id "
                    "WHERE s.id_hash = $1 AND s.expires > $2",
                    &p, a, pga_fill_session, &row);

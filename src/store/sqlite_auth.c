@@ -51,7 +51,7 @@ static enum err sqa_change(struct store *st, const char *sql, sqa_bind_fn bind, 
 
 struct sqa_args {
     int64_t i1, i2;
-    const char *t1, *t2;
+    const char *t1, *t2, *t3;
     double r1;
 };
 
@@ -126,6 +126,8 @@ static void sqa_bind_session(struct sq_q *q, const void *ctx)
     sq_int(q, a->i2);
     sq_real(q, clock_now());
     sq_real(q, a->r1);
+    sq_text(q, a->t2);
+    sq_text(q, a->t3);
 }
 
 static void sqa_bind_prune(struct sq_q *q, const void *ctx)
@@ -136,16 +138,18 @@ static void sqa_bind_prune(struct sq_q *q, const void *ctx)
 }
 
 static enum err sqa_session_create(struct store *st, const char *id_hash, int64_t user_id,
-                                   bool pending_2fa, double expires)
+                                   bool pending_2fa, double expires, const char *user_agent,
+                                   const char *ip)
 {
     struct sqa_args prune = {.i1 = user_id, .r1 = clock_now()};
     enum err e = sqa_write(st, "DELETE FROM sessions WHERE user_id = ? AND expires <= ?",
                            sqa_bind_prune, &prune, NULL);
-    struct sqa_args a = {.t1 = id_hash, .i1 = user_id, .i2 = pending_2fa, .r1 = expires};
+    struct sqa_args a = {
+        .t1 = id_hash, .i1 = user_id, .i2 = pending_2fa, .r1 = expires, .t2 = user_agent, .t3 = ip};
     if (!e)
         e = sqa_write(st,
-                      "INSERT INTO sessions (id_hash, user_id, pending_2fa, created, expires) "
-                      "VALUES (?, ?, ?, ?, ?)",
+                      "INSERT INTO sessions (id_hash, user_id, pending_2fa, created, expires, "
+                      "last_seen, user_agent, ip) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, ?7)",
                       sqa_bind_session, &a, NULL);
     return e;
 }
@@ -163,6 +167,7 @@ static void sqa_fill_session(struct sq_row *r, void *out)
     o->s->pending_2fa = sq_col_int(r, 5) != 0;
     o->s->created = sq_col_real(r, 6);
     o->s->expires = sq_col_real(r, 7);
+    o->s->last_seen = sq_col_real(r, 8);
 }
 
 static enum err sqa_session_lookup(struct store *st, struct arena *a, const char *id_hash,
@@ -174,8 +179,8 @@ static enum err sqa_session_lookup(struct store *st, struct arena *a, const char
     struct sq_q q;
     struct sqa_session_row row = {s_out, user_out};
     enum err e = sqa_prep(c,
-                          "SELECT " SQA_USER_COLS ", s.pending_2fa, s.created, s.expires "
-                          "FROM sessions s JOIN users u ON u.id = s.user_id "
+                          "SELECT " SQA_USER_COLS ", s.pending_2fa, s.created, s.expires, "
+                          "s.last_seen FROM sessions s JOIN users u ON u.id = s.user_id "
                           "WHERE s.id_hash = ? AND s.expires > ?",
                           &q);
     if (!e) {

@@ -152,12 +152,15 @@ struct store_session {
     int64_t user_id;
     bool pending_2fa; /* password checked, second factor not yet: only that step may use it */
     double created, expires;
+    double last_seen; /* the latest store_session_touch() (created until then) */
 };
 
 /* id_hash: hex SHA-256 of the session id in the cookie (the id itself is never stored).
- * Also deletes the user's expired sessions. */
+ * user_agent and ip (either may be NULL) describe the browser that signed in; they are
+ * stored as given, so the caller bounds them. Also deletes the user's expired sessions. */
 enum err store_session_create(struct store *st, const char *id_hash, int64_t user_id,
-                              bool pending_2fa, double expires) WUR;
+                              bool pending_2fa, double expires, const char *user_agent,
+                              const char *ip) WUR;
 /* The session and its user; E_NOTFOUND when absent or expired at now. */
 enum err store_session_lookup(struct store *st, struct arena *a, const char *id_hash, double now,
                               struct store_session *s_out, struct store_user *user_out) WUR;
@@ -165,6 +168,27 @@ enum err store_session_lookup(struct store *st, struct arena *a, const char *id_
 enum err store_session_delete(struct store *st, const char *id_hash) WUR;
 /* Deletes every session of the user except keep_hash (NULL: all). */
 enum err store_session_delete_user(struct store *st, int64_t user_id, const char *keep_hash) WUR;
+
+/* ---- the sessions a user sees on the account page (store_sessions.c) ---- */
+
+/* One of the user's signed-in sessions. Strings are in the caller's arena. */
+struct store_session_info {
+    const char *id_hash;
+    const char *user_agent, *ip; /* NULL: not known */
+    double created, last_seen, expires;
+};
+
+/* Sets the session's last_seen to now unless it is already later (no such session: E_OK,
+ * nothing done). Callers refresh it only every few minutes: it is a write. */
+enum err store_session_touch(struct store *st, const char *id_hash, double now) WUR;
+/* The user's sessions live at now — not expired, not waiting for a second factor — most
+ * recently used first (at most STORE_LIST_MAX). */
+enum err store_session_list(struct store *st, struct arena *a, int64_t user_id, double now,
+                            struct store_session_info **rows, size_t *n) WUR;
+/* Deletes the user's sessions live at now whose id_hash starts with prefix (lowercase hex,
+ * at least 16 characters); E_NOTFOUND when there is none. Never another user's. */
+enum err store_session_delete_prefix(struct store *st, int64_t user_id, const char *prefix,
+                                     double now) WUR;
 
 struct store_totp {
     const char *secret; /* base32 */
@@ -513,6 +537,12 @@ struct store_stat_bucket {
 enum err store_issue_stats(struct store *st, struct arena *a, int64_t issue_id, double since,
                            double until, double step, struct store_stat_bucket **rows,
                            size_t *n) WUR;
+/* The same counts summed over all the issues of each of n projects (a project list's
+ * sparklines): *rows gets n * *nb buckets, project_ids[k]'s at (*rows)[k * *nb] onwards,
+ * every bucket present, oldest first. One statement per 30 projects. */
+enum err store_project_stats(struct store *st, struct arena *a, const int64_t *project_ids,
+                             size_t n, double since, double until, double step,
+                             struct store_stat_bucket **rows, size_t *nb) WUR;
 
 /* What one facets pass did. */
 struct store_facets_result {

@@ -35,11 +35,13 @@ enum err store_user_create_first(struct store *st, const char *email, const char
 }
 
 enum err store_session_create(struct store *st, const char *id_hash, int64_t user_id,
-                              bool pending_2fa, double expires)
+                              bool pending_2fa, double expires, const char *user_agent,
+                              const char *ip)
 {
     AUTH_ENTER(st);
     AUTH_CHECK(auth_nonempty(id_hash) && user_id > 0);
-    return st->ops->auth->session_create(st, id_hash, user_id, pending_2fa, expires);
+    return st->ops->auth->session_create(st, id_hash, user_id, pending_2fa, expires, user_agent,
+                                         ip);
 }
 
 enum err store_session_lookup(struct store *st, struct arena *a, const char *id_hash, double now,

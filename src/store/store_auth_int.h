@@ -12,7 +12,8 @@ struct store_auth_ops {
     enum err (*user_create_first)(struct store *st, const char *email, const char *password_hash,
                                   int64_t *id_out, struct errinfo *ei);
     enum err (*session_create)(struct store *st, const char *id_hash, int64_t user_id,
-                               bool pending_2fa, double expires);
+                               bool pending_2fa, double expires, const char *user_agent,
+                               const char *ip);
     enum err (*session_lookup)(struct store *st, struct arena *a, const char *id_hash, double now,
                                struct store_session *s_out, struct store_user *user_out);
     enum err (*session_delete)(struct store *st, const char *id_hash);

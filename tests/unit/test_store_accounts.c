@@ -96,9 +96,9 @@ static void test_sessions(void **state)
     int64_t uid = new_user(a, "sess@x");
     double now = clock_now();
     const char *h1 = tagged(a, "h1"), *h2 = tagged(a, "h2"), *h3 = tagged(a, "h3");
-    assert_int_equal(store_session_create(st, h1, uid, false, now + 100), E_OK);
-    assert_int_equal(store_session_create(st, h2, uid, true, now + 100), E_OK);
-    assert_int_equal(store_session_create(st, h1, uid, false, now + 100), E_CONFLICT);
+    assert_int_equal(store_session_create(st, h1, uid, false, now + 100, NULL, NULL), E_OK);
+    assert_int_equal(store_session_create(st, h2, uid, true, now + 100, NULL, NULL), E_OK);
+    assert_int_equal(store_session_create(st, h1, uid, false, now + 100, NULL, NULL), E_CONFLICT);
     struct store_session s;
     struct store_user u;
     assert_int_equal(store_session_lookup(st, a, h1, now, &s, &u), E_OK);
@@ -112,15 +112,76 @@ static void test_sessions(void **state)
     /* delete one, then all but one */
     assert_int_equal(store_session_delete(st, h2), E_OK);
     assert_int_equal(store_session_delete(st, h2), E_NOTFOUND);
-    assert_int_equal(store_session_create(st, h3, uid, false, now + 100), E_OK);
+    assert_int_equal(store_session_create(st, h3, uid, false, now + 100, NULL, NULL), E_OK);
     assert_int_equal(store_session_delete_user(st, uid, h3), E_OK);
     assert_int_equal(store_session_lookup(st, a, h1, now, &s, &u), E_NOTFOUND);
     assert_int_equal(store_session_lookup(st, a, h3, now, &s, &u), E_OK);
     assert_int_equal(store_session_delete_user(st, uid, NULL), E_OK);
     assert_int_equal(store_session_lookup(st, a, h3, now, &s, &u), E_NOTFOUND);
     /* bad arguments */
-    assert_int_equal(store_session_create(st, "", uid, false, now), E_INVALID);
+    assert_int_equal(store_session_create(st, "", uid, false, now, NULL, NULL), E_INVALID);
     assert_int_equal(store_session_lookup(st, a, NULL, now, &s, &u), E_INVALID);
+    arena_free(a);
+}
+
+/* A hex session hash: 16 times c, then the run tag (hex too). */
+static const char *hex_hash(struct arena *a, char c)
+{
+    char head[17];
+    memset(head, c, 16);
+    head[16] = '\0';
+    return arena_printf(a, "%s%s", head, run_tag);
+}
+
+/* The account page's view: last use, browser and address, the live list and revoking by the
+ * hash's prefix, never across users. */
+static void test_session_info(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new(0);
+    int64_t uid = new_user(a, "info@x"), other = new_user(a, "info-other@x");
+    double now = clock_now();
+    const char *h1 = hex_hash(a, 'a'), *h2 = hex_hash(a, 'b'), *hp = hex_hash(a, 'c');
+    const char *hx = hex_hash(a, 'd'), *ho = hex_hash(a, 'e');
+    assert_int_equal(store_session_create(st, h1, uid, false, now + 100, "Firefox/1", "10.0.0.1"),
+                     E_OK);
+    assert_int_equal(store_session_create(st, h2, uid, false, now + 100, NULL, NULL), E_OK);
+    assert_int_equal(store_session_create(st, hp, uid, true, now + 100, "pending", NULL), E_OK);
+    assert_int_equal(store_session_create(st, hx, uid, false, now + 30, "soon gone", NULL), E_OK);
+    assert_int_equal(store_session_create(st, ho, other, false, now + 100, "other", NULL), E_OK);
+    struct store_session s;
+    struct store_user u;
+    assert_int_equal(store_session_lookup(st, a, h1, now, &s, &u), E_OK);
+    assert_true(s.last_seen == s.created && s.created > 0);
+    /* touched: later only, and first in the list */
+    assert_int_equal(store_session_touch(st, h2, now + 10), E_OK);
+    assert_int_equal(store_session_touch(st, h2, now + 5), E_OK);
+    assert_int_equal(store_session_lookup(st, a, h2, now, &s, &u), E_OK);
+    assert_true(s.last_seen == now + 10);
+    assert_int_equal(store_session_touch(st, "f00d", now), E_OK); /* gone: nothing to do */
+    struct store_session_info *rows;
+    size_t n;
+    assert_int_equal(store_session_list(st, a, uid, now + 50, &rows, &n), E_OK);
+    assert_int_equal(n, 2); /* not the pending one, not the expired one */
+    assert_string_equal(rows[0].id_hash, h2);
+    assert_null(rows[0].user_agent);
+    assert_null(rows[0].ip);
+    assert_string_equal(rows[1].id_hash, h1);
+    assert_string_equal(rows[1].user_agent, "Firefox/1");
+    assert_string_equal(rows[1].ip, "10.0.0.1");
+    assert_true(rows[1].expires == now + 100 && rows[1].last_seen == rows[1].created);
+    /* revoking by prefix: only the user's own live sessions */
+    assert_int_equal(store_session_delete_prefix(st, other, "aaaaaaaaaaaaaaaa", now), E_NOTFOUND);
+    assert_int_equal(store_session_delete_prefix(st, uid, "eeeeeeeeeeeeeeee", now), E_NOTFOUND);
+    assert_int_equal(store_session_delete_prefix(st, uid, "cccccccccccccccc", now), E_NOTFOUND);
+    assert_int_equal(store_session_delete_prefix(st, uid, "aaaaaaaaaaaaaaaa", now), E_OK);
+    assert_int_equal(store_session_delete_prefix(st, uid, "aaaaaaaaaaaaaaaa", now), E_NOTFOUND);
+    assert_int_equal(store_session_lookup(st, a, h1, now, &s, &u), E_NOTFOUND);
+    assert_int_equal(store_session_lookup(st, a, ho, now, &s, &u), E_OK);
+    assert_int_equal(store_session_delete_prefix(st, uid, "bbbb", now), E_INVALID);
+    assert_int_equal(store_session_delete_prefix(st, uid, "BBBBBBBBBBBBBBBB", now), E_INVALID);
+    assert_int_equal(store_session_list(st, a, other, now, &rows, &n), E_OK);
+    assert_int_equal(n, 1);
     arena_free(a);
 }
 
@@ -237,9 +298,10 @@ static void test_fault_injection(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_user),        cmocka_unit_test(test_sessions),
-        cmocka_unit_test(test_totp_and_recovery), cmocka_unit_test(test_tokens),
-        cmocka_unit_test(test_org_require_2fa),   cmocka_unit_test(test_fault_injection),
+        cmocka_unit_test(test_first_user),      cmocka_unit_test(test_sessions),
+        cmocka_unit_test(test_session_info),    cmocka_unit_test(test_totp_and_recovery),
+        cmocka_unit_test(test_tokens),          cmocka_unit_test(test_org_require_2fa),
+        cmocka_unit_test(test_fault_injection),
     };
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }

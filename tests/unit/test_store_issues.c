@@ -338,6 +338,43 @@ static void test_facets_merge(void **state)
     assert_int_equal(store_issue_merge(T.st, other, 2, &parent), E_INVALID);
 }
 
+/* A project list's sparklines: one series per id in the order given (an id twice gets the
+ * same series, an unknown one zeros), also past one statement's worth of projects. */
+static void test_project_stats(void **state)
+{
+    (void)state;
+    facets();
+    int64_t ids[40];
+    for (size_t i = 0; i < 40; i++)
+        ids[i] = i == 0 || i == 35 ? T.proj.id : -(int64_t)i;
+    struct store_stat_bucket *b;
+    size_t nb;
+    assert_int_equal(store_project_stats(T.st, A, ids, 40, T.now - 23 * 3600, T.now, 3600, &b, &nb),
+                     E_OK);
+    assert_int_equal(nb, 24);
+    assert_true(b[23].start <= T.now && T.now < b[23].start + 3600);
+    int64_t sums[40] = {0};
+    for (size_t i = 0; i < 40; i++)
+        for (size_t k = 0; k < nb; k++) {
+            assert_true(b[i * nb + k].start == b[23].start - (double)(23 - k) * 3600);
+            sums[i] += b[i * nb + k].count;
+        }
+    /* every event so far but a's 10-day-old one */
+    assert_int_equal(sums[0], store_event_count(T.st, T.proj.id) - 1);
+    assert_int_equal(sums[35], sums[0]);
+    assert_int_equal(sums[1] + sums[34] + sums[39], 0);
+    assert_int_equal(store_project_stats(T.st, A, ids, 1, T.now - 13 * DAY, T.now, DAY, &b, &nb),
+                     E_OK);
+    assert_int_equal(nb, 14);
+    int64_t days = 0;
+    for (size_t k = 0; k < nb; k++)
+        days += b[k].count;
+    assert_int_equal(days, sums[0] + 1);
+    assert_int_equal(store_project_stats(T.st, A, NULL, 0, T.now - DAY, T.now, DAY, &b, &nb), E_OK);
+    assert_int_equal(store_project_stats(T.st, A, ids, 1, T.now - 2000 * DAY, T.now, DAY, &b, &nb),
+                     E_INVALID);
+}
+
 static void test_retention_prune(void **state)
 {
     (void)state;
@@ -401,9 +438,10 @@ static void test_events_notes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_search),          cmocka_unit_test(test_keyset_pages),
-        cmocka_unit_test(test_update_state),    cmocka_unit_test(test_facets_merge),
-        cmocka_unit_test(test_retention_prune), cmocka_unit_test(test_events_notes),
+        cmocka_unit_test(test_search),       cmocka_unit_test(test_keyset_pages),
+        cmocka_unit_test(test_update_state), cmocka_unit_test(test_project_stats),
+        cmocka_unit_test(test_facets_merge), cmocka_unit_test(test_retention_prune),
+        cmocka_unit_test(test_events_notes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
