@@ -40,6 +40,7 @@ struct ingest_stats {
     atomic_ullong events_duplicate;
     atomic_ullong requests_rejected;
     atomic_ullong items_dropped[ITEM__MAX];
+    atomic_ullong items_stored[ITEM__MAX]; /* items other than events that were kept */
 };
 
 struct app {

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "api/app.h"
+#include "api/feedback.h"
 #include "api/keycache.h"
 #include "api/ratelimit.h"
 #include "core/clock.h"
@@ -386,9 +387,12 @@ static enum err ingest_check_item_limits(const struct envelope *env, struct erri
         switch (k) {
         case ITEM_EVENT:
         case ITEM_TRANSACTION:
-        case ITEM_FEEDBACK:
             max = LIMIT_EVENT_SIZE;
             events++;
+            break;
+        case ITEM_FEEDBACK:
+        case ITEM_USER_REPORT:
+            max = LIMIT_EVENT_SIZE;
             break;
         case ITEM_ATTACHMENT:
             max = LIMIT_ATTACHMENT_SIZE;
@@ -428,6 +432,25 @@ static enum err ingest_envelope_dsn(struct ingest *in, const cJSON *header, stru
     return ingest_take_key(in, d.public_key, ei);
 }
 
+/* Stores a user_report or feedback item as a user report, synchronously (feedback is rare
+ * and must be committed before the answer, like events). A malformed item is dropped and
+ * counted, as Relay drops it, without failing the envelope; only a store failure fails it. */
+static enum err ingest_feedback(struct ingest *in, const struct envelope_item *it,
+                                bool is_feedback_item, struct errinfo *ei)
+{
+    enum item_kind k = is_feedback_item ? ITEM_FEEDBACK : ITEM_USER_REPORT;
+    enum err e = feedback_save(in->app->st, in->a, in->project_id, it->payload.p, it->payload.len,
+                               is_feedback_item, in->event_id[0] ? in->event_id : NULL);
+    if (e == E_PARSE || e == E_INVALID || e == E_TOOBIG) {
+        atomic_fetch_add(&in->app->stats.items_dropped[k], 1);
+        return E_OK;
+    }
+    if (e)
+        return errinfo_set(ei, e, "could not store the user feedback");
+    atomic_fetch_add(&in->app->stats.items_stored[k], 1);
+    return E_OK;
+}
+
 enum handler_result ingest_envelope(struct http_request *req, void *app)
 {
     struct errinfo ei = {{0}};
@@ -455,6 +478,11 @@ enum handler_result ingest_envelope(struct http_request *req, void *app)
     bool has_event = false;
     for (size_t i = 0; i < env.nitems; i++) {
         enum item_kind k = ingest_item_kind(env.items[i].type);
+        if (k == ITEM_USER_REPORT || k == ITEM_FEEDBACK) {
+            if ((e = ingest_feedback(in, &env.items[i], k == ITEM_FEEDBACK, &ei)))
+                return ingest_fail(in, e, &ei);
+            continue;
+        }
         if (k != ITEM_EVENT) {
             atomic_fetch_add(&in->app->stats.items_dropped[k], 1);
             continue;

@@ -85,6 +85,11 @@ enum handler_result h_metrics(struct http_request *req, void *app)
         bad |= buf_printf(&b, "snag_items_dropped_total{type=\"%s\"} %llu\n",
                           item_kind_name((enum item_kind)k),
                           (unsigned long long)atomic_load(&ap->stats.items_dropped[k])) != E_OK;
+    for (int k = 0; k < ITEM__MAX; k++)
+        if (atomic_load(&ap->stats.items_stored[k]))
+            bad |= buf_printf(&b, "snag_items_stored_total{type=\"%s\"} %llu\n",
+                              item_kind_name((enum item_kind)k),
+                              (unsigned long long)atomic_load(&ap->stats.items_stored[k])) != E_OK;
     bad |= buf_printf(&b, "snag_uptime_seconds %.0f\n", clock_now() - ap->started) != E_OK;
     if (bad)
         http_respond_detail(req, 500, "metrics too large");

@@ -10,9 +10,14 @@
 
 #define NOTE_COLS "c.id, c.issue_id, coalesce(c.user_id, 0), c.text, u.email, c.created, c.updated"
 #define NOTE_FROM " FROM issue_comments c LEFT JOIN users u ON u.id = c.user_id"
+/* A report stored before its event (feedback may overtake the event in the writer's queue,
+ * or come in the same envelope) has no issue_id; it is linked when read. */
+#define REPORT_EVENT_ISSUE                                                                         \
+    "(SELECT e.issue_id FROM events e WHERE e.project_id = r.project_id AND "                      \
+    "e.event_id = r.event_id LIMIT 1)"
 #define REPORT_COLS                                                                                \
-    "r.id, r.project_id, coalesce(r.issue_id, 0), r.event_id, r.name, r.email, r.comments, "       \
-    "r.created"
+    "r.id, r.project_id, coalesce(r.issue_id, " REPORT_EVENT_ISSUE ", 0), r.event_id, r.name, "    \
+    "r.email, r.comments, r.created"
 
 static enum err note_fill(struct si_out *out, const struct store_q_row *r, void *dst)
 {
@@ -145,8 +150,10 @@ enum err store_user_report_list(struct store *st, struct arena *a, int64_t proje
     struct store_q_params p = {0};
     si_p_int(&p, project_id);
     si_p_int(&p, issue_id);
-    return si_list(st, a,
-                   "SELECT " REPORT_COLS " FROM user_reports r WHERE (r.project_id = $1 OR "
-                   "$1 = 0) AND (r.issue_id = $2 OR $2 = 0) ORDER BY r.id DESC LIMIT 1000",
-                   &p, report_fill, sizeof **rows, (void **)rows, n);
+    return si_list(
+        st, a,
+        "SELECT " REPORT_COLS " FROM user_reports r WHERE (r.project_id = $1 OR "
+        "$1 = 0) AND (r.issue_id = $2 OR $2 = 0 OR (r.issue_id IS NULL AND " REPORT_EVENT_ISSUE
+        " = $2)) ORDER BY r.id DESC LIMIT 1000",
+        &p, report_fill, sizeof **rows, (void **)rows, n);
 }

@@ -1,5 +1,5 @@
 // @sentry/node (the real SDK, its own transport) against a real snag: errors, a message, user,
-// tags, breadcrumbs, release/environment, plus span, check-in and log items.
+// tags, breadcrumbs, release/environment, user feedback, plus span, check-in and log items.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before } from 'node:test';
@@ -34,7 +34,7 @@ test('the @sentry/node app runs and every envelope it sends is answered 200', as
     assert.equal(types.filter((t) => t === 'event').length, 5, `item types sent: ${types}`);
     // One event is over the transport's 32 KiB threshold, so the SDK gzipped that body.
     assert.ok(report.envelopes.some((e) => e.items.includes('event') && e.bytes > 32 * 1024), 'no event envelope over 32 KiB');
-    for (const t of ['span', 'check_in', 'log']) {
+    for (const t of ['span', 'check_in', 'log', 'feedback']) {
         assert.ok(types.includes(t), `the SDK sent no ${t} item (sent: ${types}); the test would not prove anything`);
     }
     assert.equal(report.eventIds.boom.length, 2);
@@ -193,6 +193,23 @@ test('span, check-in and log items create no issues', async () => {
     const everything = await s.issues('');
     assert.equal(everything.length, 4, `issues (any status): ${JSON.stringify(everything.map(brief))}`);
     assert.ok(!everything.some((i) => /checkout-flow|nightly-report|inventory low|order .* processed/.test(i.title)));
+});
+
+test('Sentry.captureFeedback() becomes the user report of the issue it is about', async () => {
+    assert.ok(issues, 'previous test failed');
+    const typeError = byTitle(/^TypeError/);
+    assert.ok(typeError, `no TypeError issue in ${JSON.stringify(issues.map(brief))}`);
+    const r = await s.api('GET', `/api/0/issues/${typeError.id}/user-reports/`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.length, 1, `user reports: ${JSON.stringify(r.json)}`);
+    const [ur] = r.json;
+    assert.equal(ur.eventID, report.eventIds.typeError);
+    assert.equal(ur.name, 'Alice Example');
+    assert.equal(ur.email, 'alice@example.com');
+    assert.equal(ur.comments, 'The settings page went blank when I saved');
+    const all = await s.api('GET', `/api/0/projects/${s.org}/${s.project}/user-reports/`);
+    assert.equal(all.status, 200);
+    assert.equal(all.json.length, 1, 'the feedback is stored once, as a report, not as an event');
 });
 
 test('snag shuts down cleanly (exit 0, no sanitizer report)', async () => {

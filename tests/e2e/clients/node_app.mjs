@@ -1,5 +1,6 @@
 // A small "application" instrumented with the real @sentry/node SDK, pointed at snag by
-// SENTRY_DSN. It reports errors, a message, a span, a cron check-in and a log, flushes, and
+// SENTRY_DSN. It reports errors, user feedback, a message, a span, a cron check-in and a log,
+// flushes, and
 // prints one JSON line on stdout describing what it sent and what the server answered:
 //   {"eventIds": {...}, "envelopes": [{"items": ["event"], "status": 200}, ...], "flushed": true}
 // The transport is the SDK's own node transport; the wrapper only records the answers.
@@ -68,7 +69,7 @@ Sentry.setTag('feature', 'checkout');
 Sentry.addBreadcrumb({ category: 'auth', message: 'user alice logged in', level: 'info' });
 Sentry.addBreadcrumb({ category: 'cart', message: 'added 3 items', level: 'info', data: { items: 3 } });
 
-const eventIds = { boom: [], typeError: null, message: null, large: null };
+const eventIds = { boom: [], typeError: null, feedback: null, message: null, large: null };
 
 // The same throw site reached twice with different data: one issue, two events.
 function processOrder(orderId) {
@@ -120,6 +121,15 @@ try {
         eventIds.large = Sentry.captureException(err);
     });
 }
+
+// User feedback about the TypeError (a `feedback` envelope item): snag keeps it as the
+// issue's user report, not as an event.
+eventIds.feedback = Sentry.captureFeedback({
+    message: 'The settings page went blank when I saved',
+    name: 'Alice Example',
+    email: 'alice@example.com',
+    associatedEventId: eventIds.typeError,
+});
 
 eventIds.message = Sentry.captureMessage('snag e2e: payment provider unreachable', 'warning');
 
