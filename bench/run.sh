@@ -36,7 +36,7 @@ DB="${DB:-sqlite}"
 SNAG="$BUILD/snag"
 TOOLS="$BUILD/bench"
 CONNS=64
-EVENT_GROUPS=100 # not GROUPS: bash owns that name
+EVENT_GROUPS=${BENCH_GROUPS:-100} # not GROUPS: bash owns that name; BENCH_GROUPS=1: an error storm
 if [ "$MODE" = full ]; then
     SNAG_RUN=(--duration "${BENCH_SECONDS:-8}")
     CEIL_RUN=(--duration 4)

@@ -133,19 +133,21 @@ static const char *const sq_sql[SQ__MAX] = {
         "ON CONFLICT (project_id, event_id) DO NOTHING",
     [SQ_ING_USER_INSERT] = "INSERT INTO issue_users (issue_id, user_key) VALUES (?, ?) "
                            "ON CONFLICT DO NOTHING",
-    /* Right-hand sides see the row as it was, so "?3 >= last_seen" means "this event is
-     * the newest so far" for every column. first_seen and status are left to
-     * SQ_ING_ISSUE_REOPEN, run only when the returned flag says one of them changes: a column
-     * in SET makes SQLite rewrite its index entry even when the value stays the same. */
+    /* One statement per issue per batch: ?9 events, ?2 new users, ?3 the newest event's
+     * timestamp (its level, title… in ?4–?8), ?10 the oldest's. Right-hand sides see the row
+     * as it was, so "?3 >= last_seen" means "this event is the newest so far" for every column.
+     * first_seen and status are left to SQ_ING_ISSUE_REOPEN, run only when the returned flag says
+     * one of them changes: a column in SET makes SQLite rewrite its index entry even when the value
+     * stays the same. */
     [SQ_ING_ISSUE_UPDATE] =
-        "UPDATE issues SET times_seen = times_seen + 1, user_count = user_count + ?2, "
+        "UPDATE issues SET times_seen = times_seen + ?9, user_count = user_count + ?2, "
         "level = CASE WHEN ?3 >= last_seen THEN coalesce(?4, level) ELSE level END, "
         "title = CASE WHEN ?3 >= last_seen THEN coalesce(?5, title) ELSE title END, "
         "culprit = CASE WHEN ?3 >= last_seen THEN coalesce(?6, culprit) ELSE culprit END, "
         "type = CASE WHEN ?3 >= last_seen THEN coalesce(?7, type) ELSE type END, "
         "metadata = CASE WHEN ?3 >= last_seen THEN coalesce(?8, metadata) ELSE metadata END, "
         "last_seen = max(last_seen, ?3) WHERE id = ?1 "
-        "RETURNING first_seen > ?3 OR status = 'resolved'",
+        "RETURNING first_seen > ?10 OR status = 'resolved'",
     [SQ_ING_ISSUE_REOPEN] =
         "UPDATE issues SET first_seen = min(first_seen, ?2), "
         "status = CASE status WHEN 'resolved' THEN 'unresolved' ELSE status END WHERE id = ?1",

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/xmalloc.h"
@@ -121,24 +122,72 @@ static enum err sq_ing_user(struct sq_conn *c, const struct store_event_in *ev, 
     return e;
 }
 
-/* Counts the event on its issue. first_seen and the resolved → unresolved reopening are a
- * second statement, run only when they change (SQ_ING_ISSUE_UPDATE says whether). */
-static enum err sq_ing_issue_update(struct sq_conn *c, const struct store_event_in *ev,
-                                    int64_t issue_id, bool new_user, struct errinfo *ei)
+/* What one batch adds to one issue: its events are counted by a single UPDATE after the
+ * batch's inserts (an error storm of one issue costs one issue write per commit, not one per
+ * event). newest carries the level, title… of the batch's latest event. */
+struct sq_issue_delta {
+    int64_t project_id, issue_id;
+    const char *hash;
+    int64_t events, new_users;
+    double oldest;
+    const struct store_event_in *newest;
+};
+
+struct sq_batch {
+    struct sq_issue_delta *d;
+    size_t n;
+};
+
+/* The batch's delta for ev's issue, or NULL when no event of the batch found it yet. */
+static struct sq_issue_delta *sq_delta_find(struct sq_batch *b, const struct store_event_in *ev)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->d[i].project_id == ev->project_id && strcmp(b->d[i].hash, ev->hash) == 0)
+            return &b->d[i];
+    return NULL;
+}
+
+static void sq_delta_count(struct sq_batch *b, const struct store_event_in *ev, int64_t issue_id,
+                           bool new_user)
+{
+    struct sq_issue_delta *d = sq_delta_find(b, ev);
+    if (!d) {
+        d = &b->d[b->n++];
+        *d = (struct sq_issue_delta){.project_id = ev->project_id,
+                                     .issue_id = issue_id,
+                                     .hash = ev->hash,
+                                     .oldest = ev->timestamp,
+                                     .newest = ev};
+    }
+    d->events++;
+    d->new_users += new_user;
+    if (ev->timestamp < d->oldest)
+        d->oldest = ev->timestamp;
+    if (ev->timestamp >= d->newest->timestamp)
+        d->newest = ev;
+}
+
+/* Counts a batch's events on their issue. first_seen and the resolved → unresolved reopening
+ * are a second statement, run only when they change (SQ_ING_ISSUE_UPDATE says whether). */
+static enum err sq_ing_issue_update(struct sq_conn *c, const struct sq_issue_delta *d,
+                                    struct errinfo *ei)
 {
     struct sq_q q;
     int64_t reopen = 0;
+    const struct store_event_in *ev = d->newest;
     enum err e = sq_prep(c, SQ_ING_ISSUE_UPDATE, &q);
     if (e)
         return e;
-    sq_int(&q, issue_id);
-    sq_int(&q, new_user ? 1 : 0);
+    sq_int(&q, d->issue_id);
+    sq_int(&q, d->new_users);
     sq_real(&q, ev->timestamp);
     sq_text(&q, ev->level);
     sq_text(&q, ev->title);
     sq_text(&q, ev->culprit);
     sq_text(&q, ev->type);
     sq_text(&q, ev->metadata_json);
+    sq_int(&q, d->events);
+    sq_real(&q, d->oldest);
     e = sq_run_int(&q, ei, "update issue", &reopen);
     if (e == E_NOTFOUND)
         return E_OK; /* as an UPDATE that matches no row */
@@ -147,29 +196,47 @@ static enum err sq_ing_issue_update(struct sq_conn *c, const struct store_event_
     e = sq_prep(c, SQ_ING_ISSUE_REOPEN, &q);
     if (e)
         return e;
-    sq_int(&q, issue_id);
-    sq_real(&q, ev->timestamp);
+    sq_int(&q, d->issue_id);
+    sq_real(&q, d->oldest);
     return sq_run(&q, ei, "reopen issue", NULL);
 }
 
-/* One event of a batch, inside the batch's transaction. */
-static enum err sq_ing_one(struct sq_conn *c, struct store_event_in *ev, struct errinfo *ei)
+/* Finds or creates the issue of ev (issue_id 0 and ev->duplicate when ev turns out to be a
+ * duplicate before an issue had to be created for it). */
+static enum err sq_ing_issue_of(struct sq_conn *c, struct sq_batch *b, struct store_event_in *ev,
+                                int64_t *issue_id, struct errinfo *ei)
+{
+    const struct sq_issue_delta *d = sq_delta_find(b, ev);
+    if (d) {
+        *issue_id = d->issue_id;
+        return E_OK;
+    }
+    enum err e = sq_ing_issue_find(c, ev, issue_id, ei);
+    if (e != E_NOTFOUND)
+        return e;
+    /* Do not create an issue for an event that turns out to be a duplicate. */
+    e = sq_ing_event_find(c, ev, &ev->issue_id, ei);
+    if (e == E_OK) {
+        ev->duplicate = true;
+        *issue_id = 0;
+        return E_OK;
+    }
+    if (e == E_NOTFOUND)
+        e = sq_ing_issue_create(c, ev, issue_id, ei);
+    return e;
+}
+
+/* One event of a batch, inside the batch's transaction; its issue's counters move when the
+ * batch's deltas are applied. */
+static enum err sq_ing_one(struct sq_conn *c, struct sq_batch *b, struct store_event_in *ev,
+                           struct errinfo *ei)
 {
     int64_t issue_id = 0;
     bool stored = false, new_user = false;
-    enum err e = sq_ing_issue_find(c, ev, &issue_id, ei);
-    if (e == E_NOTFOUND) {
-        /* Do not create an issue for an event that turns out to be a duplicate. */
-        e = sq_ing_event_find(c, ev, &ev->issue_id, ei);
-        if (e == E_OK) {
-            ev->duplicate = true;
-            return E_OK;
-        }
-        if (e == E_NOTFOUND)
-            e = sq_ing_issue_create(c, ev, &issue_id, ei);
-    }
-    if (!e)
-        e = sq_ing_event_insert(c, ev, issue_id, &stored, ei);
+    enum err e = sq_ing_issue_of(c, b, ev, &issue_id, ei);
+    if (e || ev->duplicate)
+        return e;
+    e = sq_ing_event_insert(c, ev, issue_id, &stored, ei);
     if (!e && !stored) {
         ev->duplicate = true;
         return sq_ing_event_find(c, ev, &ev->issue_id, ei);
@@ -177,7 +244,7 @@ static enum err sq_ing_one(struct sq_conn *c, struct store_event_in *ev, struct 
     if (!e)
         e = sq_ing_user(c, ev, issue_id, &new_user, ei);
     if (!e)
-        e = sq_ing_issue_update(c, ev, issue_id, new_user, ei);
+        sq_delta_count(b, ev, issue_id, new_user);
     ev->issue_id = issue_id;
     return e;
 }
@@ -185,14 +252,18 @@ static enum err sq_ing_one(struct sq_conn *c, struct store_event_in *ev, struct 
 enum err sq_ingest_batch(struct store *st, struct store_event_in *evs, size_t n, struct errinfo *ei)
 {
     struct sq_store *s = sq_of(st);
+    struct sq_batch b = {.d = xcalloc(n ? n : 1, sizeof *b.d)};
     pthread_mutex_lock(&s->writer_mu);
     enum err e = sq_begin(&s->writer, ei);
     if (!e) {
         for (size_t i = 0; i < n && !e; i++)
-            e = sq_ing_one(&s->writer, &evs[i], ei);
+            e = sq_ing_one(&s->writer, &b, &evs[i], ei);
+        for (size_t i = 0; i < b.n && !e; i++)
+            e = sq_ing_issue_update(&s->writer, &b.d[i], ei);
         e = sq_finish(&s->writer, e, ei);
     }
     pthread_mutex_unlock(&s->writer_mu);
+    free(b.d);
     return e;
 }
 

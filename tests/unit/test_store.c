@@ -420,15 +420,33 @@ static void test_ingest_aggregates(void **state)
     assert_int_equal(i.count, 4);
     assert_int_equal(i.user_count, 2);
 
+    /* a new issue whose events all come in one batch, out of order, a user twice: one
+     * issue, every event and distinct user counted, the newest event's data (on a tie of
+     * timestamps the later one in the batch) */
+    struct store_event_in storm[] = {
+        make_event(a, f.proj.id, "h3", 300.0, "u1"), make_event(a, f.proj.id, "h3", 100.0, "u1"),
+        make_event(a, f.proj.id, "h3", 200.0, "u2"), make_event(a, f.proj.id, "h3", 300.0, NULL)};
+    storm[0].title = "first at 300";
+    storm[3].title = "last at 300";
+    ingest(storm, 4);
+    for (int k = 1; k < 4; k++)
+        assert_int_equal(storm[k].issue_id, storm[0].issue_id);
+    i = get_issue(a, storm[0].issue_id);
+    assert_int_equal(i.count, 4);
+    assert_int_equal(i.user_count, 2);
+    assert_true(i.first_seen == 100.0 && i.last_seen == 300.0);
+    assert_string_equal(i.title, "last at 300");
+    assert_int_equal(i.short_num, 2);
+
     /* short numbers per project */
     struct store_event_in h2 = make_event(a, f.proj.id, "h2", 1000.0, NULL);
     struct store_event_in other = make_event(a, g.proj.id, "h1", 1000.0, NULL);
     struct store_event_in both[] = {h2, other};
     ingest(both, 2);
     assert_int_not_equal(both[1].issue_id, ev.issue_id);
-    assert_int_equal(get_issue(a, both[0].issue_id).short_num, 2);
+    assert_int_equal(get_issue(a, both[0].issue_id).short_num, 3);
     assert_int_equal(get_issue(a, both[1].issue_id).short_num, 1);
-    assert_int_equal(store_event_count(st, f.proj.id), 5);
+    assert_int_equal(store_event_count(st, f.proj.id), 9);
     assert_int_equal(store_event_count(st, g.proj.id), 1);
     arena_free(a);
 }
