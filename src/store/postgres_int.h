@@ -48,7 +48,6 @@ enum pg_stmt {
     PG_ISSUE_BY_ID,
     PG_ISSUE_SET_STATUS,
     PG_ISSUE_DELETE,
-    PG_EVENT_LIST,
     PG_EVENT_LATEST,
     PG_EVENT_OLDEST,
     PG_EVENT_BY_ID,
@@ -247,13 +246,9 @@ enum err pg_key_list(struct store *st, struct arena *a, int64_t project_id, stru
 enum err pg_key_by_public(struct store *st, struct arena *a, const char *public_key,
                           struct store_key *out);
 
-enum err pg_issue_list(struct store *st, struct arena *a, const struct store_issue_query *q,
-                       struct store_issue **rows, size_t *n);
 enum err pg_issue_by_id(struct store *st, struct arena *a, int64_t id, struct store_issue *out);
 enum err pg_issue_set_status(struct store *st, int64_t id, const char *status);
 enum err pg_issue_delete(struct store *st, int64_t id);
-enum err pg_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id, int limit,
-                                 int64_t offset, struct store_event_row **rows, size_t *n);
 enum err pg_event_edge_for_issue(struct store *st, struct arena *a, int64_t issue_id, bool latest,
                                  struct store_event_row *out);
 enum err pg_event_by_id(struct store *st, struct arena *a, int64_t project_id, const char *event_id,

@@ -82,8 +82,6 @@ const char *const pg_sql[PG__MAX] = {
                         "x AS (DELETE FROM event_ids x USING events e WHERE e.issue_id = $1 "
                         "AND x.project_id = e.project_id AND x.event_id = e.event_id) "
                         "SELECT count(*) FROM d",
-    [PG_EVENT_LIST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = $1 "
-                      "ORDER BY e.received DESC, e.id DESC LIMIT $2 OFFSET $3",
     [PG_EVENT_LATEST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = $1 "
                         "ORDER BY e.received DESC, e.id DESC LIMIT 1",
     [PG_EVENT_OLDEST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = $1 "

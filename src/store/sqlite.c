@@ -104,8 +104,6 @@ static const char *const sq_sql[SQ__MAX] = {
     [SQ_ISSUE_BY_ID] = "SELECT " ISSUE_COLS ISSUE_FROM " WHERE i.id = ?",
     [SQ_ISSUE_SET_STATUS] = "UPDATE issues SET status = ? WHERE id = ?",
     [SQ_ISSUE_DELETE] = "DELETE FROM issues WHERE id = ?",
-    [SQ_EVENT_LIST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = ? "
-                      "ORDER BY e.received DESC, e.id DESC LIMIT ? OFFSET ?",
     [SQ_EVENT_LATEST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = ? "
                         "ORDER BY e.received DESC, e.id DESC LIMIT 1",
     [SQ_EVENT_OLDEST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = ? "
@@ -796,11 +794,9 @@ static const struct store_ops sq_ops = {
     .key_create = sq_key_create,
     .key_list = sq_key_list,
     .key_by_public = sq_key_by_public,
-    .issue_list = sq_issue_list,
     .issue_by_id = sq_issue_by_id,
     .issue_set_status = sq_issue_set_status,
     .issue_delete = sq_issue_delete,
-    .event_list_for_issue = sq_event_list_for_issue,
     .event_edge_for_issue = sq_event_edge_for_issue,
     .event_by_id = sq_event_by_id,
     .event_count = sq_event_count,

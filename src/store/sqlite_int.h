@@ -51,7 +51,6 @@ enum sq_stmt {
     SQ_ISSUE_BY_ID,
     SQ_ISSUE_SET_STATUS,
     SQ_ISSUE_DELETE,
-    SQ_EVENT_LIST,
     SQ_EVENT_LATEST,
     SQ_EVENT_OLDEST,
     SQ_EVENT_BY_ID,
@@ -231,13 +230,9 @@ enum err sq_key_list(struct store *st, struct arena *a, int64_t project_id, stru
 enum err sq_key_by_public(struct store *st, struct arena *a, const char *public_key,
                           struct store_key *out);
 
-enum err sq_issue_list(struct store *st, struct arena *a, const struct store_issue_query *q,
-                       struct store_issue **rows, size_t *n);
 enum err sq_issue_by_id(struct store *st, struct arena *a, int64_t id, struct store_issue *out);
 enum err sq_issue_set_status(struct store *st, int64_t id, const char *status);
 enum err sq_issue_delete(struct store *st, int64_t id);
-enum err sq_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id, int limit,
-                                 int64_t offset, struct store_event_row **rows, size_t *n);
 enum err sq_event_edge_for_issue(struct store *st, struct arena *a, int64_t issue_id, bool latest,
                                  struct store_event_row *out);
 enum err sq_event_by_id(struct store *st, struct arena *a, int64_t project_id, const char *event_id,

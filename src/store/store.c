@@ -46,12 +46,6 @@ static bool store_status_valid(const char *s)
                  strcmp(s, "ignored") == 0);
 }
 
-static bool store_sort_valid(const char *s)
-{
-    return !s || strcmp(s, "date") == 0 || strcmp(s, "new") == 0 || strcmp(s, "freq") == 0 ||
-           strcmp(s, "user") == 0;
-}
-
 /* ---- lifecycle -------------------------------------------------------------------------- */
 
 /* mkdir -p of the directory part of path (nothing when there is none), mode 0700. */
@@ -357,17 +351,6 @@ enum err store_key_by_public(struct store *st, struct arena *a, const char *publ
 
 /* ---- issues and events ------------------------------------------------------------------ */
 
-enum err store_issue_list(struct store *st, struct arena *a, const struct store_issue_query *q,
-                          struct store_issue **rows, size_t *n)
-{
-    STORE_ENTER(st);
-    CHECK(a && q && rows && n);
-    CHECK(q->limit >= 1 && q->limit <= STORE_LIST_MAX && q->offset >= 0);
-    CHECK(!q->status || store_status_valid(q->status));
-    CHECK(store_sort_valid(q->sort));
-    return st->ops->issue_list(st, a, q, rows, n);
-}
-
 enum err store_issue_by_id(struct store *st, struct arena *a, int64_t id, struct store_issue *out)
 {
     STORE_ENTER(st);
@@ -386,15 +369,6 @@ enum err store_issue_delete(struct store *st, int64_t id)
 {
     STORE_ENTER(st);
     return st->ops->issue_delete(st, id);
-}
-
-enum err store_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id, int limit,
-                                    int64_t offset, struct store_event_row **rows, size_t *n)
-{
-    STORE_ENTER(st);
-    CHECK(a && rows && n);
-    CHECK(limit >= 1 && limit <= STORE_LIST_MAX && offset >= 0);
-    return st->ops->event_list_for_issue(st, a, issue_id, limit, offset, rows, n);
 }
 
 enum err store_event_edge_for_issue(struct store *st, struct arena *a, int64_t issue_id,

@@ -364,30 +364,12 @@ enum err store_key_rotate(struct store *st, int64_t key_id, const char *new_publ
 
 /* ---- issues and events ------------------------------------------------------------------ */
 
-struct store_issue_query {
-    int64_t project_id; /* 0: any project of org_id */
-    int64_t org_id;
-    const char *status; /* NULL: any; else unresolved|resolved|ignored */
-    const char *text;   /* NULL or free text matched (case-insensitive substring)
-                           against title, culprit and message */
-    const char *level, *environment, *release; /* NULL: any */
-    const char *sort; /* "date" (last_seen desc, default), "new" (first_seen desc),
-                         "freq" (count desc), "user" (user_count desc) */
-    int limit;        /* 1..100 */
-    int64_t offset;   /* simple offset paging for now */
-};
-
-enum err store_issue_list(struct store *st, struct arena *a, const struct store_issue_query *q,
-                          struct store_issue **rows, size_t *n) WUR;
 enum err store_issue_by_id(struct store *st, struct arena *a, int64_t id,
                            struct store_issue *out) WUR;
 enum err store_issue_set_status(struct store *st, int64_t id, const char *status) WUR;
 /* Deletes the issue and its events. */
 enum err store_issue_delete(struct store *st, int64_t id) WUR;
 
-/* Events of an issue, newest first (received desc, id desc). */
-enum err store_event_list_for_issue(struct store *st, struct arena *a, int64_t issue_id, int limit,
-                                    int64_t offset, struct store_event_row **rows, size_t *n) WUR;
 /* which: "latest" or "oldest". */
 enum err store_event_edge_for_issue(struct store *st, struct arena *a, int64_t issue_id,
                                     const char *which, struct store_event_row *out) WUR;

@@ -60,13 +60,9 @@ struct store_ops {
     enum err (*key_by_public)(struct store *st, struct arena *a, const char *public_key,
                               struct store_key *out);
 
-    enum err (*issue_list)(struct store *st, struct arena *a, const struct store_issue_query *q,
-                           struct store_issue **rows, size_t *n);
     enum err (*issue_by_id)(struct store *st, struct arena *a, int64_t id, struct store_issue *out);
     enum err (*issue_set_status)(struct store *st, int64_t id, const char *status);
     enum err (*issue_delete)(struct store *st, int64_t id);
-    enum err (*event_list_for_issue)(struct store *st, struct arena *a, int64_t issue_id, int limit,
-                                     int64_t offset, struct store_event_row **rows, size_t *n);
     enum err (*event_edge_for_issue)(struct store *st, struct arena *a, int64_t issue_id,
                                      bool latest, struct store_event_row *out);
     enum err (*event_by_id)(struct store *st, struct arena *a, int64_t project_id,

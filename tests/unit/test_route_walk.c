@@ -77,11 +77,13 @@ static void new_org(struct arena *a, int64_t owner, const char *slug, struct obj
     snprintf(o->key_id, sizeof o->key_id, "%s", org.key);
     ids_uuid4_hex(o->event_id);
     ingest_one(org.project_id, o);
-    struct store_issue_query q = {.project_id = org.project_id, .org_id = org.org_id, .limit = 10};
+    struct store_issue_search q = {
+        .org_id = org.org_id, .project_ids = &org.project_id, .nprojects = 1, .limit = 10};
     struct store_issue *rows;
     size_t n;
+    bool more;
     for (int i = 0; i < 100; i++) { /* the writer commits asynchronously of the answer */
-        assert_int_equal(store_issue_list(E.ht.st, a, &q, &rows, &n), E_OK);
+        assert_int_equal(store_issue_search(E.ht.st, a, &q, &rows, &n, &more), E_OK);
         if (n > 0)
             break;
         usleep(10000);

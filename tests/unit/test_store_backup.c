@@ -92,12 +92,19 @@ static int64_t fill(struct store *st, struct arena *a)
 
 static void snap(struct store *st, struct arena *a, int64_t project_id, struct snapshot *s)
 {
-    struct store_issue_query q = {.project_id = project_id, .limit = 100, .sort = "freq"};
+    struct store_project p;
+    assert_int_equal(store_project_by_id(st, a, project_id, &p), E_OK);
+    struct store_issue_search q = {.org_id = p.org_id,
+                                   .project_ids = &project_id,
+                                   .nprojects = 1,
+                                   .limit = 100,
+                                   .sort = "freq"};
     struct store_issue *rows = NULL;
+    bool more;
     memset(s, 0, sizeof *s);
     s->project_id = project_id;
     s->events = store_event_count(st, project_id);
-    assert_int_equal(store_issue_list(st, a, &q, &rows, &s->nissues), E_OK);
+    assert_int_equal(store_issue_search(st, a, &q, &rows, &s->nissues, &more), E_OK);
     assert_int_equal(s->nissues, NHASHES);
     memcpy(s->issues, rows, sizeof *rows * s->nissues);
     for (int i = 0; i < 3; i++) {

@@ -127,10 +127,14 @@ static int writer_main(int64_t project, int who, int start_fd)
 
 static void check_groups(struct store *st, struct arena *a, int64_t project)
 {
-    struct store_issue_query q = {.project_id = project, .limit = 100};
+    struct store_project p;
+    assert_int_equal(store_project_by_id(st, a, project, &p), E_OK);
+    struct store_issue_search q = {
+        .org_id = p.org_id, .project_ids = &project, .nprojects = 1, .limit = 100};
     struct store_issue *rows;
     size_t n;
-    assert_int_equal(store_issue_list(st, a, &q, &rows, &n), E_OK);
+    bool more;
+    assert_int_equal(store_issue_search(st, a, &q, &rows, &n, &more), E_OK);
     assert_int_equal(n, GROUPS);
     bool seen[GROUPS + 1] = {false};
     int64_t total = 0;
