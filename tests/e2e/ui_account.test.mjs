@@ -4,8 +4,9 @@
 // Sessions: the user signs in in browser A and again in browser B (a separate profile with a
 // Windows Chrome user agent, so the two read differently) → A's account page lists both, its
 // own marked "this session" → "Sign out" on B's row removes it, and B's next API call is 401;
-// two more sessions signed in over plain HTTP → "Sign out all other sessions" leaves A's alone
-// and theirs are dead too.
+// B's open page then shows the sign-in page saying the session ended, and signing in again
+// returns to where it was; two more sessions signed in over plain HTTP → "Sign out all other
+// sessions" leaves A's alone and theirs (and B's) are dead too.
 // Project stats: events stored in two of three projects → once the facets job has counted
 // them (polled through the API), each project card says "N events (24h)" beside a sparkline
 // labelled for screen readers. Every step is checked through the API too. Screenshots go to a
@@ -162,44 +163,54 @@ test('UI: the account page lists the sessions and signs out others', { skip: NO_
             assert.equal(await ui.getByRole('button', { name: 'Sign out all other sessions' }).count(), 0, 'nothing else to sign out');
             assert.equal(await statusInPage(ui), 200, 'A is still signed in');
 
-            // B really is signed out: its next API call is refused, and a reload asks to sign in.
+            // B really is signed out: its next API call is refused. The page B left open finds
+            // out at its next step: the sign-in page says why, and signing in again carries on
+            // where it was.
             assert.equal(await statusInPage(pageB), 401);
-            await pageB.reload();
-            await pageB.getByRole('button', { name: 'Sign in' }).waitFor();
+            await pageB.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+            await pageB.getByRole('status').filter({ hasText: 'Your session has ended' }).waitFor();
+            assert.equal(await pageB.getByText('Authentication credentials were not provided.').count(), 0);
             await shot(pageB, '02-browser-b-signed-out.png');
+            await pageB.getByLabel('Email').fill(srv.email);
+            await pageB.getByLabel('Password').fill(srv.password);
+            await pageB.getByRole('button', { name: 'Sign in' }).click();
+            await pageB.getByRole('heading', { name: 'Account', exact: true }).waitFor();
+            assert.equal(new URL(pageB.url()).pathname, '/settings/account/');
+            await pageB.getByRole('list', { name: 'Sessions' }).getByText('this session').waitFor();
+            assert.equal(await statusInPage(pageB), 200, 'B is signed in again');
+
+            // Two more sessions, over plain HTTP; A's page lists them (and B's) once reloaded.
+            const curl = await signInHttp('curl/8.5.0');
+            const python = await signInHttp('python-requests/2.31.0');
+            assert.equal(await statusWithCookie(curl), 200);
+            assert.equal(await statusWithCookie(python), 200);
+            await ui.reload();
+            await list.getByRole('button', { name: 'Sign out curl 8.5', exact: true }).waitFor();
+            await list.getByRole('button', { name: 'Sign out Python 2.31', exact: true }).waitFor();
+            await list.getByRole('button', { name: `Sign out ${B_NAME}`, exact: true }).waitFor();
+            assert.equal(await rows.count(), 4);
+            await ui.setViewportSize({ width: 360, height: 780 });
+            await ui.emulateMedia({ colorScheme: 'dark' });
+            await shot(ui, '03-account-sessions-360-dark.png');
+            await ui.setViewportSize({ width: 1280, height: 860 });
+            await ui.emulateMedia({ colorScheme: 'light' });
+
+            // Sign out all the others: only this one stays, and theirs no longer work.
+            await ui.getByRole('button', { name: 'Sign out all other sessions' }).click();
+            await list.getByRole('button', { name: 'Sign out curl 8.5', exact: true }).waitFor({ state: 'detached' });
+            assert.equal(await rows.count(), 1);
+            assert.match(await rows.first().textContent(), /this session/);
+            assert.equal(dialogs.at(-1), 'Sign out every other session?');
+            assert.equal((await sessionsOf()).length, 1);
+            assert.equal(await statusWithCookie(curl), 401);
+            assert.equal(await statusWithCookie(python), 401);
+            assert.equal(await statusInPage(pageB), 401);
+            assert.equal(await statusInPage(ui), 200, 'A is still signed in');
+            await shot(ui, '04-account-one-session.png');
             assert.deepEqual(problemsB, [], 'no script errors or CSP violations in B');
         } finally {
             await browserB.close();
         }
-
-        // Two more sessions, over plain HTTP; the page lists them once reloaded.
-        const curl = await signInHttp('curl/8.5.0');
-        const python = await signInHttp('python-requests/2.31.0');
-        assert.equal(await statusWithCookie(curl), 200);
-        assert.equal(await statusWithCookie(python), 200);
-        await ui.reload();
-        const list = ui.getByRole('list', { name: 'Sessions' });
-        const rows = list.getByRole('listitem');
-        await list.getByRole('button', { name: 'Sign out curl 8.5', exact: true }).waitFor();
-        await list.getByRole('button', { name: 'Sign out Python 2.31', exact: true }).waitFor();
-        assert.equal(await rows.count(), 3);
-        await ui.setViewportSize({ width: 360, height: 780 });
-        await ui.emulateMedia({ colorScheme: 'dark' });
-        await shot(ui, '03-account-sessions-360-dark.png');
-        await ui.setViewportSize({ width: 1280, height: 860 });
-        await ui.emulateMedia({ colorScheme: 'light' });
-
-        // Sign out all the others: only this one stays, and theirs no longer work.
-        await ui.getByRole('button', { name: 'Sign out all other sessions' }).click();
-        await list.getByRole('button', { name: 'Sign out curl 8.5', exact: true }).waitFor({ state: 'detached' });
-        assert.equal(await rows.count(), 1);
-        assert.match(await rows.first().textContent(), /this session/);
-        assert.equal(dialogs.at(-1), 'Sign out every other session?');
-        assert.equal((await sessionsOf()).length, 1);
-        assert.equal(await statusWithCookie(curl), 401);
-        assert.equal(await statusWithCookie(python), 401);
-        assert.equal(await statusInPage(ui), 200, 'A is still signed in');
-        await shot(ui, '04-account-one-session.png');
 
         assert.deepEqual(problems, [], 'no script errors or CSP violations in A');
     }),
