@@ -207,7 +207,7 @@ function TokensCard() {
                 </div>
             )}
             {tokens.length > 0 && (
-                <ul class="tokens">
+                <ul class="tokens" aria-label="API tokens">
                     {tokens.map((t) => (
                         <li key={t.id}>
                             <div>
