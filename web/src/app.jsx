@@ -1,6 +1,6 @@
 // The app shell: who is signed in, which organization is current, and which page shows.
-import { useEffect, useState, useCallback } from 'preact/hooks';
-import { api, setCsrfToken } from './lib/api.js';
+import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
+import { api, onUnauthorized, setCsrfToken } from './lib/api.js';
 import { matchRoute, navigate, paths } from './lib/router.js';
 import { Layout } from './components/layout.jsx';
 import { Spinner } from './components/ui.jsx';
@@ -29,6 +29,21 @@ export function App() {
     const loc = useLocation();
     const [session, setSession] = useState(undefined); // undefined: loading, null: signed out
     const [orgs, setOrgs] = useState(null);
+    // Whether the shell believes it is signed in, for the 401 listener (no stale closure), and
+    // whether the session ended under us (the sign-in page then says why).
+    const live = useRef(false);
+    const [ended, setEnded] = useState(false);
+
+    useEffect(() => {
+        onUnauthorized(() => {
+            if (!live.current) return; // signing in, or the first "who am I": not an ending
+            live.current = false;
+            setEnded(true);
+            setSession(null);
+            setOrgs(null);
+        });
+        return () => onUnauthorized(null);
+    }, []);
 
     const loadOrgs = useCallback(async () => {
         const r = await api('GET', '/api/0/organizations/');
@@ -39,6 +54,8 @@ export function App() {
     const signedIn = useCallback(
         async (s) => {
             setCsrfToken(s.csrfToken);
+            live.current = true;
+            setEnded(false);
             setSession(s);
             await loadOrgs();
         },
@@ -56,7 +73,7 @@ export function App() {
 
     if (!session) {
         if (route.name === 'setup') return <SetupPage onSignedIn={signedIn} />;
-        return <LoginPage onSignedIn={signedIn} />;
+        return <LoginPage onSignedIn={signedIn} ended={ended} />;
     }
     if (route.name === 'setup' || route.name === 'login') {
         navigate('/', { replace: true });
@@ -65,6 +82,7 @@ export function App() {
     if (orgs === null) return <Spinner />;
 
     const signOut = async () => {
+        live.current = false; // a session already ended elsewhere answers 401 here: no notice
         await api('DELETE', '/api/0/auth/session/').catch(() => {});
         setSession(null);
         setOrgs(null);

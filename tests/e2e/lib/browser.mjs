@@ -9,8 +9,12 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** node:test's skip option: false when Chromium is there, else the reason. */
 export const NO_CHROMIUM = fs.existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium; scripts/deps.sh --test does)`;
 
-/** A persistent context on a fresh profile; close() also removes the profile. */
-export async function launchChromium() {
+/**
+ * A persistent context on a fresh profile (so each call is a separate browser: its own
+ * cookies and storage); close() also removes the profile. opts go to playwright's
+ * launchPersistentContext on top of ours (e.g. userAgent, to tell two browsers apart).
+ */
+export async function launchChromium(opts = {}) {
     const { chromium } = await import('playwright-core');
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'snag-e2e-chromium-'));
     const ctx = await chromium.launchPersistentContext(profile, {
@@ -27,6 +31,7 @@ export async function launchChromium() {
             '--disable-sync',
             '--disable-quic',
         ],
+        ...opts,
     });
     const close = ctx.close.bind(ctx);
     ctx.close = async () => {

@@ -1,9 +1,18 @@
 // The JSON API client: same-origin fetch with the session cookie; every write carries the
 // X-CSRFToken header (the token from the sign-in answer, or the readable snag_csrf cookie).
+// A 401 answer means the session is gone (signed out from another browser, expired): the
+// app shell hears of it through onUnauthorized and shows the sign-in page, instead of every
+// page showing its own "credentials were not provided".
 let csrfToken = null;
+let unauthorized = null;
 
 export function setCsrfToken(t) {
     csrfToken = t || null;
+}
+
+/** fn() is called on every 401 answer, before the call rejects; null removes it. One listener. */
+export function onUnauthorized(fn) {
+    unauthorized = fn || null;
 }
 
 function csrfFromCookie() {
@@ -40,6 +49,7 @@ export async function api(method, path, body) {
     } catch {
         json = null;
     }
+    if (r.status === 401 && unauthorized) unauthorized();
     if (!r.ok) {
         const detail = (json && typeof json.detail === 'string' && json.detail) || `${r.status} ${r.statusText}`;
         throw new ApiError(r.status, detail, json);

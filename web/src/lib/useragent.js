@@ -7,6 +7,9 @@ const BROWSERS = [
     ['Opera', /\b(?:OPR|Opera)\/(\d+)/],
     ['Samsung Internet', /\bSamsungBrowser\/(\d+)/],
     ['Firefox', /\b(?:Firefox|FxiOS)\/(\d+)/],
+    // Chrome without a window (automation, scrapers, link previews) says HeadlessChrome/N,
+    // which \bChrome does not match; worth telling apart on a list of sign-ins anyway.
+    ['Headless Chrome', /\bHeadlessChrome\/(\d+)/],
     ['Chromium', /\bChromium\/(\d+)/],
     ['Chrome', /\b(?:Chrome|CriOS)\/(\d+)/],
     ['Safari', /\bVersion\/(\d+)[\d.]* (?:Mobile\/\S+ )?Safari\//],

@@ -22,7 +22,8 @@ function AuthCard({ title, children }) {
     );
 }
 
-export function LoginPage({ onSignedIn }) {
+/** ended: the session this page replaces was signed out elsewhere or expired (say so). */
+export function LoginPage({ onSignedIn, ended = false }) {
     const [step, setStep] = useState('password');
     const [error, setError] = useState(null);
     const [busy, setBusy] = useState(false);
@@ -81,6 +82,11 @@ export function LoginPage({ onSignedIn }) {
     }
     return (
         <AuthCard title="Sign in">
+            {ended && (
+                <p class="notice" role="status">
+                    Your session has ended: it was signed out from another browser, or it expired. Sign in again to carry on.
+                </p>
+            )}
             <form onSubmit={submit}>
                 <Field label="Email" id="email" type="email" autoComplete="username" required autoFocus />
                 <Field label="Password" id="password" type="password" autoComplete="current-password" required />
