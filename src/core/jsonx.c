@@ -120,13 +120,20 @@ enum err jsonx_parse(struct arena *a, const char *p, size_t len, cJSON **out, st
     return E_OK;
 }
 
+/* Keys are compared on their first two bytes before strcmp: normalisation and grouping look
+ * up tens of keys in objects of tens of members, and most first letters are shared. */
 cJSON *jsonx_get(const cJSON *obj, const char *key)
 {
     if (!obj || !key)
         return NULL;
-    for (cJSON *c = obj->child; c && c->string; c = c->next)
-        if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+    const char k0 = key[0], k1 = k0 ? key[1] : 0;
+    for (cJSON *c = obj->child; c && c->string; c = c->next) {
+        const char *s = c->string;
+        if (s[0] != k0)
+            continue;
+        if (!k0 || (s[1] == k1 && (!k1 || strcmp(s + 2, key + 2) == 0)))
             return c;
+    }
     return NULL;
 }
 
@@ -248,26 +255,35 @@ static void jw_escape(struct jw *w, unsigned char c)
     jw_put(w, esc, k ? 2 : 6);
 }
 
-/* cJSON's escapes: the short ones, \u00xx for other control bytes, all else raw. Raw runs
- * are copied straight into the buffer, which is grown JW_RUN bytes at a time. */
-#define JW_RUN 256
+/* Whether none of the 8 bytes in x needs escaping (word-at-a-time tests: a byte below 0x20,
+ * a byte equal to '"', a byte equal to '\\'; exact as yes/no answers). */
+static bool jw_word_plain(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t quote = x ^ (ones * '"'), slash = x ^ (ones * '\\');
+    uint64_t ctl = (x - ones * 0x20) & ~x;
+    uint64_t q = (quote - ones) & ~quote, b = (slash - ones) & ~slash;
+    return ((ctl | q | b) & high) == 0;
+}
+
+/* s with its escapes: runs of plain bytes are found 8 at a time and copied in one piece. */
 static void jw_string(struct jw *w, const char *s)
 {
-    const unsigned char *u = (const unsigned char *)(s ? s : "");
+    if (!s)
+        s = "";
+    size_t n = strlen(s), i = 0;
     jw_char(w, '"');
-    while (!w->fail) {
-        if (w->cap - w->len < JW_RUN && !jw_grow(w, JW_RUN)) {
-            w->fail = true;
-            return;
-        }
-        char *o = w->p + w->len, *end = o + JW_RUN;
-        while (o < end && !jw_needs_escape(*u))
-            *o++ = (char)*u++;
-        w->len = (size_t)(o - w->p);
-        if (o < end && !*u)
-            break;
-        if (o < end)
-            jw_escape(w, *u++);
+    while (i < n && !w->fail) {
+        size_t run = i;
+        uint64_t x;
+        while (run + 8 <= n && (memcpy(&x, s + run, 8), jw_word_plain(x)))
+            run += 8;
+        while (run < n && !jw_needs_escape((unsigned char)s[run]))
+            run++;
+        jw_put(w, s + i, run - i);
+        if (run < n)
+            jw_escape(w, (unsigned char)s[run++]);
+        i = run;
     }
     jw_char(w, '"');
 }

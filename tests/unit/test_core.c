@@ -141,6 +141,61 @@ static void test_jsonx_parse(void **state)
     arena_free(a);
 }
 
+/* jsonx_get finds exactly the member named, whatever prefix other keys share with it. */
+static void test_jsonx_get(void **state)
+{
+    (void)state;
+    static const char doc[] = "{\"abd\":1,\"a\":2,\"\":3,\"ab\":4,\"abc\":5,\"b\":6,\"abcd\":7}";
+    static const struct {
+        const char *key;
+        int want; /* 0: absent */
+    } cases[] = {{"a", 2}, {"ab", 4}, {"abc", 5}, {"abd", 1}, {"abcd", 7},  {"", 3},
+                 {"b", 6}, {"c", 0},  {"ac", 0},  {"abe", 0}, {"abcde", 0}, {"A", 0}};
+    struct arena *a = arena_new(0);
+    cJSON *j = NULL;
+    assert_int_equal(jsonx_parse(a, doc, strlen(doc), &j, NULL), E_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const cJSON *v = jsonx_get(j, cases[i].key);
+        if (!cases[i].want)
+            assert_null(v);
+        else
+            assert_int_equal(v ? v->valueint : -1, cases[i].want);
+    }
+    assert_null(jsonx_get(NULL, "a"));
+    assert_null(jsonx_get(j, NULL));
+    arena_free(a);
+}
+
+/* Strings are scanned 8 bytes at a time: every byte that needs an escape (and some that
+ * do not, next to them: 0x20, 0x7f, UTF-8) at every offset of a 20-byte string, printed as
+ * cJSON prints it. */
+static void test_jsonx_print_string_offsets(void **state)
+{
+    (void)state;
+    static const unsigned char specials[] = {'"',  '\\', 0x01, 0x08, 0x0a, 0x1f,
+                                             0x20, 0x21, 0x5b, 0x5d, 0x7f, 0xc3};
+    struct arena *a = arena_new(0);
+    for (size_t k = 0; k < sizeof specials; k++) {
+        for (size_t at = 0; at < 20; at++) {
+            char str[21];
+            memset(str, 'a', 20);
+            str[20] = '\0';
+            str[at] = (char)specials[k];
+            if (specials[k] == 0xc3 && at < 19)
+                str[at + 1] = (char)0xa9; /* é */
+            cJSON *j = cJSON_CreateString(str);
+            char *want = cJSON_PrintUnformatted(j);
+            char *got = jsonx_print(a, j);
+            assert_non_null(want);
+            assert_non_null(got);
+            assert_string_equal(got, want);
+            cJSON_free(want);
+            cJSON_Delete(j);
+        }
+    }
+    arena_free(a);
+}
+
 /* jsonx_print writes exactly what cJSON_PrintUnformatted writes, inside an arena scope and
  * outside; a scope's tree needs no cJSON_Delete and a budget overrun is E_TOOBIG. */
 static void test_jsonx_print(void **state)
@@ -256,7 +311,9 @@ int main(void)
         cmocka_unit_test(test_clock_iso),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_jsonx_parse),
+        cmocka_unit_test(test_jsonx_get),
         cmocka_unit_test(test_jsonx_print),
+        cmocka_unit_test(test_jsonx_print_string_offsets),
         cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_config_dotenv),
     };
