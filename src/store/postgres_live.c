@@ -303,13 +303,13 @@ static bool pg_live_run(struct pg_live *l)
 {
     char msg[200];
     for (;;) {
+        pg_live_drain(l); /* first: some may have come in with LISTEN's answer */
+        if (PQstatus(l->db) != CONNECTION_OK)
+            break;
         int r = pg_live_wait(l, PQsocket(l->db), POLLIN, PG_LIVE_POLL_MS);
         if (r < 0)
             return false;
         if (r > 0 && !PQconsumeInput(l->db))
-            break;
-        pg_live_drain(l);
-        if (PQstatus(l->db) != CONNECTION_OK)
             break;
     }
     log_warn("postgres: live listener lost its connection (%s); reconnecting",
