@@ -43,6 +43,7 @@ struct live {
     } cache[LIVE_CACHE]; /* hub thread */
     struct app *app;     /* live_start only */
     struct ws_server *ws;
+    bool listening; /* live_start: the store's listener feeds this hub (other nodes' events) */
 };
 
 /* What a connection carries from the handshake to its subscription. */
@@ -92,30 +93,50 @@ static char *live_id(char *buf, size_t n, int64_t id)
     return buf;
 }
 
-static struct live_msg *live_msg_event(const struct store_event_in *ev)
+/* The one shape of an event message, whichever node committed the event. */
+static struct live_msg *live_msg_event(const char *event_id, int64_t issue_id, int64_t project_id,
+                                       const char *title, const char *level)
 {
     char iid[24], pid[24];
     struct live_msg *m = NULL;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "event");
-    cJSON_AddStringToObject(o, "eventId", ev->event_id ? ev->event_id : "");
-    cJSON_AddStringToObject(o, "issueId", live_id(iid, sizeof iid, ev->issue_id));
-    cJSON_AddStringToObject(o, "projectId", live_id(pid, sizeof pid, ev->project_id));
-    cJSON_AddStringToObject(o, "title", ev->title ? ev->title : "");
-    cJSON_AddStringToObject(o, "level", ev->level ? ev->level : "error");
+    cJSON_AddStringToObject(o, "eventId", event_id ? event_id : "");
+    cJSON_AddStringToObject(o, "issueId", live_id(iid, sizeof iid, issue_id));
+    cJSON_AddStringToObject(o, "projectId", live_id(pid, sizeof pid, project_id));
+    cJSON_AddStringToObject(o, "title", title ? title : "");
+    cJSON_AddStringToObject(o, "level", level ? level : "error");
     char *s = cJSON_PrintUnformatted(o);
     if (!s)
         goto out;
     size_t len = strlen(s);
     m = xmalloc(sizeof *m + len + 1);
     m->next = NULL;
-    m->project_id = ev->project_id;
+    m->project_id = project_id;
     m->len = len;
     memcpy(m->text, s, len + 1);
 out:
     cJSON_free(s);
     cJSON_Delete(o);
     return m;
+}
+
+/* Messages formatted outside the lock, then queued at once. */
+struct live_batch {
+    struct live_msg *first, *last;
+    size_t count;
+};
+
+static void live_batch_add(struct live_batch *b, struct live_msg *m)
+{
+    if (!m)
+        return;
+    if (b->last)
+        b->last->next = m;
+    else
+        b->first = m;
+    b->last = m;
+    b->count++;
 }
 
 /* Appends the formatted messages to the inbox, or drops them all past LIVE_INBOX_MAX. */
@@ -142,21 +163,32 @@ void live_publish(struct live *lv, const struct store_event_in *evs, size_t n)
 {
     if (!lv || atomic_load(&lv->nsubs) == 0)
         return;
-    struct live_msg *first = NULL, *last = NULL;
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct live_msg *m = evs[i].duplicate ? NULL : live_msg_event(&evs[i]);
-        if (!m)
-            continue;
-        if (last)
-            last->next = m;
-        else
-            first = m;
-        last = m;
-        count++;
+    struct live_batch b = {0};
+    for (size_t i = 0; i < n; i++)
+        if (!evs[i].duplicate)
+            live_batch_add(&b, live_msg_event(evs[i].event_id, evs[i].issue_id, evs[i].project_id,
+                                              evs[i].title, evs[i].level));
+    if (b.count)
+        live_enqueue(lv, b.first, b.last, b.count);
+}
+
+void live_publish_remote(struct live *lv, const struct store_live_event *evs, size_t n)
+{
+    if (!lv || atomic_load(&lv->nsubs) == 0)
+        return;
+    if (n == 0) { /* the listener missed some: everyone refetches */
+        pthread_mutex_lock(&lv->mu);
+        lv->overflow = true;
+        pthread_mutex_unlock(&lv->mu);
+        lv->h.wake(lv->h.ctx);
+        return;
     }
-    if (count)
-        live_enqueue(lv, first, last, count);
+    struct live_batch b = {0};
+    for (size_t i = 0; i < n; i++)
+        live_batch_add(&b, live_msg_event(evs[i].event_id, evs[i].issue_id, evs[i].project_id,
+                                          evs[i].title, evs[i].level));
+    if (b.count)
+        live_enqueue(lv, b.first, b.last, b.count);
 }
 
 struct live_sub *live_subscribe(struct live *lv, void *conn, bool all, const int64_t *orgs,
@@ -296,6 +328,21 @@ static void live_free_user(void *ctx, void *user)
     free(user);
 }
 
+/* The store's listener thread: events committed by the other nodes. */
+static void live_on_remote(void *ctx, const struct store_live_event *evs, size_t n)
+{
+    live_publish_remote(ctx, evs, n);
+}
+
+/* Several nodes on one database (PostgreSQL): their events reach this node's clients too. */
+static void live_listen(struct live *lv)
+{
+    enum err e = store_live_listen(lv->app->st, live_on_remote, lv);
+    lv->listening = e == E_OK;
+    if (e && e != E_UNSUPPORTED)
+        log_warn("live: events of other nodes will not be shown: %s", err_name(e));
+}
+
 struct live *live_start(struct app *app)
 {
     struct live_hooks h = {live_store_org, live_ws_send, live_ws_wake, NULL};
@@ -311,6 +358,7 @@ struct live *live_start(struct app *app)
                                .on_close = live_on_close,
                                .free_user = live_free_user};
     lv->ws = ws_server_start(&o);
+    live_listen(lv);
     return lv;
 }
 
@@ -318,6 +366,8 @@ void live_stop(struct live *lv)
 {
     if (!lv)
         return;
+    if (lv->listening)
+        store_live_stop(lv->app->st); /* no live_publish_remote() after this */
     ws_server_stop(lv->ws);
     live_hub_free(lv);
 }

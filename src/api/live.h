@@ -2,10 +2,13 @@
  * as small JSON messages to the WebSocket connections of the users allowed to see it.
  *
  * DESIGN
- * - The writer calls live_publish() after each committed batch. It never blocks on a client:
- *   with no subscriber it returns at once; otherwise it formats the messages and appends them
- *   to the hub's inbox under a short lock (LIVE_INBOX_MAX at most; past that the messages are
- *   dropped and every subscriber is told to resync), then wakes the hub's thread.
+ * - The writer calls live_publish() after each committed batch; with several nodes on one
+ *   PostgreSQL database the store's listener thread (store_live_listen) calls
+ *   live_publish_remote() with the events the other nodes committed, which become the very
+ *   same messages. Neither blocks on a client: with no subscriber it returns at once;
+ *   otherwise it formats the messages and appends them to the hub's inbox under a short lock
+ *   (LIVE_INBOX_MAX at most; past that the messages are dropped and every subscriber is told
+ *   to resync), then wakes the hub's thread.
  * - Everything else runs on one thread (the WebSocket thread, http/websocket.h): live_pump()
  *   resolves each message's project to its organization (cached; the only store call), and
  *   hands it to every subscriber whose scope holds that organization (superusers: all) via
@@ -53,13 +56,17 @@ void live_hub_free(struct live *lv);
 /* Writer thread: messages for the committed, non-duplicate events of the batch. lv may be
  * NULL. */
 void live_publish(struct live *lv, const struct store_event_in *evs, size_t n);
+/* The store's listener thread: events another node committed; n == 0 means some were missed
+ * (the listener was disconnected), so every subscriber is told to resync. lv may be NULL. */
+void live_publish_remote(struct live *lv, const struct store_live_event *evs, size_t n);
 /* Hub thread. A subscriber sees the orgs listed (copied), or everything when all. */
 struct live_sub *live_subscribe(struct live *lv, void *conn, bool all, const int64_t *orgs,
                                 size_t norgs);
 void live_unsubscribe(struct live *lv, struct live_sub *sub);
 void live_pump(struct live *lv);
 
-/* The whole feature for `snag serve`: hub, WebSocket thread, store lookups. */
+/* The whole feature for `snag serve`: hub, WebSocket thread, store lookups, and the store's
+ * listener for the other nodes' events (PostgreSQL). */
 struct app;
 struct live *live_start(struct app *app);
 /* Closes every connection; call after the writer stopped, before the HTTP server stops. */

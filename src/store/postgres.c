@@ -2,7 +2,8 @@
  * through libpq). Several snag processes may share one database. This file holds the
  * connections, statement execution, error mapping, transactions and migrations; the
  * operations live in postgres_ingest.c, postgres_accounts.c, postgres_issues.c and
- * postgres_retention.c, the SQL
+ * postgres_retention.c, live updates across nodes (NOTIFY and the LISTEN thread) in
+ * postgres_live.c, the SQL
  * in postgres_sql.c, the value codecs in postgres_rows.c.
  *
  * DESIGN
@@ -11,6 +12,8 @@
  *   PG_POOL_SIZE connections for everything else, handed out under pool_mu/pool_cv (a caller
  *   blocks until one is free). A connection is used by one thread at a time. Connections are
  *   opened lazily on first use; store_pg_open() connects one to check the URL and server.
+ *   The live listener (postgres_live.c) has one more, outside the pool, on a thread of its
+ *   own: LISTEN belongs to a session.
  * - Reconnection: a call that fails because the connection is gone (or the server is
  *   shutting down) returns E_UNAVAILABLE — the API and ingest answer 503 with Retry-After —
  *   and marks the connection broken; its next user resets it (PQreset) before anything else,
@@ -42,6 +45,7 @@
 
 #include "core/clock.h"
 #include "core/embedded.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 
@@ -72,7 +76,7 @@ static void pg_notice(void *arg, const char *msg)
 
 /* Defaults first: keywords in the URL (expanded from dbname) override them. The keepalives
  * notice a dead peer within about a minute instead of TCP's hours. */
-static PGconn *pg_connect(const char *url)
+PGconn *pg_connect(const char *url, bool wait)
 {
     static const char *const keys[] = {"connect_timeout",
                                        "keepalives_idle",
@@ -82,7 +86,7 @@ static PGconn *pg_connect(const char *url)
                                        "dbname",
                                        NULL};
     const char *const vals[] = {"5", "30", "10", "3", "snag", url, NULL};
-    return PQconnectdbParams(keys, vals, 1);
+    return wait ? PQconnectdbParams(keys, vals, 1) : PQconnectStartParams(keys, vals, 1);
 }
 
 /* Session settings the row codecs rely on, set once per (re)connection. */
@@ -121,7 +125,7 @@ enum err pg_conn_ready(struct pg_store *s, struct pg_conn *c, struct errinfo *ei
 {
     bool fresh = false;
     if (!c->db) {
-        c->db = pg_connect(s->url);
+        c->db = pg_connect(s->url, true);
         fresh = true;
     } else if (c->broken || PQstatus(c->db) != CONNECTION_OK) {
         PQreset(c->db);
@@ -308,6 +312,8 @@ enum err pg_finish(struct pg_conn *c, enum err e, struct errinfo *ei)
 static void pg_close(struct store *st)
 {
     struct pg_store *s = pg_of(st);
+    pg_live_stop(st);
+    pthread_mutex_destroy(&s->live_mu);
     pg_conn_close(&s->writer);
     for (size_t i = 0; i < PG_POOL_SIZE; i++)
         pg_conn_close(&s->pool[i]);
@@ -346,6 +352,13 @@ enum err store_pg_open(const char *url, struct store **out, struct errinfo *ei)
     s->base.ops = &pg_ops;
     atomic_init(&s->base.fail_after, 0);
     s->url = xstrdup(url);
+    if (ids_init() != 0) {
+        free(s->url);
+        free(s);
+        return errinfo_set(ei, E_UNAVAILABLE, "cannot initialise the random generator");
+    }
+    ids_random_hex(s->node, (sizeof s->node - 1) / 2);
+    pthread_mutex_init(&s->live_mu, NULL);
     pthread_mutex_init(&s->writer_mu, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
@@ -483,6 +496,8 @@ static const struct store_ops pg_ops = {
     .event_count = pg_event_count,
     .retention_run = pg_retention_run,
     .partitions_maintain = pg_partitions_maintain,
+    .live_listen = pg_live_listen,
+    .live_stop = pg_live_stop,
     .auth = &pg_auth_ops,
     .orgs = &pg_orgs_ops,
 };

@@ -23,7 +23,9 @@
  * - "Newest" fields come from the group's newest event (latest timestamp, later in the
  *   batch on a tie) and replace the issue's when that event is at least as new as
  *   last_seen; a NULL field keeps the issue's value (SQLite applies events one by one, which
- *   differs only when the newest event lacks a field an older one of the batch had). */
+ *   differs only when the newest event lacks a field an older one of the batch had).
+ * - Last, the stored events are announced to the other nodes (pg_live_notify, one more
+ *   statement when anything new was stored): PostgreSQL delivers that at commit. */
 #include "store/postgres_int.h"
 
 #include <stdlib.h>
@@ -539,6 +541,14 @@ out:
     return e;
 }
 
+/* The steps, then the announcement of what they stored to the other nodes (delivered only
+ * if the transaction commits). */
+static enum err pg_ing_all(struct pg_batch *b, const char *node)
+{
+    enum err e = pg_ing_steps(b);
+    return e ? e : pg_live_notify(b->c, node, b->evs, b->n, b->ei);
+}
+
 enum err pg_ingest_batch(struct store *st, struct store_event_in *evs, size_t n, struct errinfo *ei)
 {
     struct pg_store *s = pg_of(st);
@@ -550,7 +560,7 @@ enum err pg_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
     b.a = arena_new(0);
     e = pg_begin(b.c, ei);
     if (!e)
-        e = pg_finish(b.c, pg_ing_steps(&b), ei);
+        e = pg_finish(b.c, pg_ing_all(&b, s->node), ei);
     arena_free(b.a);
 out:
     pthread_mutex_unlock(&s->writer_mu);

@@ -14,7 +14,8 @@
 
 #define PG_POOL_SIZE 4
 #define PG_MAX_PARAMS 32
-#define PG_TOKEN_TOUCH_SECS 60.0 /* last_used is refreshed at most this often */
+#define PG_TOKEN_TOUCH_SECS 60.0    /* last_used is refreshed at most this often */
+#define PG_LIVE_CHANNEL "snag_live" /* the NOTIFY channel of live updates across nodes */
 
 /* Every fixed statement; prepared once per connection on first use, named "s<id>". */
 enum pg_stmt {
@@ -73,6 +74,7 @@ enum pg_stmt {
     PG_RET_USERS_PRUNE,
     PG_RET_ISSUE_EMPTY,
     PG_RET_ISSUE_UPDATE,
+    PG_LIVE_NOTIFY,
     PG__MAX
 };
 
@@ -87,9 +89,14 @@ struct pg_conn {
     bool broken;            /* lost, or left mid-transaction: reset before the next use */
 };
 
+struct pg_live;
+
 struct pg_store {
     struct store base;
     char *url;
+    char node[17]; /* this handle's random id: live notifications it sent itself are skipped */
+    struct pg_live *live; /* the live listener (postgres_live.c), under live_mu; NULL: none */
+    pthread_mutex_t live_mu;
     struct pg_conn writer; /* store_ingest_batch() and store_migrate() */
     pthread_mutex_t writer_mu;
     struct pg_conn pool[PG_POOL_SIZE];
@@ -102,6 +109,10 @@ static inline struct pg_store *pg_of(struct store *st)
     return (struct pg_store *)st;
 }
 
+/* A new connection with snag's defaults (timeouts, keepalives) and url's settings: with
+ * wait, connected (or failed: check PQstatus); without, only started, for PQconnectPoll. NULL
+ * only when libpq is out of memory. */
+PGconn *pg_connect(const char *url, bool wait);
 /* A pool connection, connected (or reconnected) and ready; E_UNAVAILABLE when the server
  * cannot be reached (the connection is then back in the pool). */
 enum err pg_acquire(struct pg_store *s, struct pg_conn **out, struct errinfo *ei);
@@ -259,5 +270,14 @@ enum err pg_retention_run(struct store *st, double cutoff, size_t max_batch,
                           const atomic_bool *stop, struct store_retention_result *out,
                           struct errinfo *ei);
 enum err pg_partitions_maintain(struct store *st, double now, int *created, struct errinfo *ei);
+
+/* ---- live updates across nodes (postgres_live.c) ----------------------------------------- */
+
+/* Inside the ingest transaction on c: announces the batch's stored (non-duplicate) events to
+ * the other nodes' listeners, as node; one statement, none when nothing new was stored. */
+enum err pg_live_notify(struct pg_conn *c, const char *node, const struct store_event_in *evs,
+                        size_t n, struct errinfo *ei);
+enum err pg_live_listen(struct store *st, store_live_fn fn, void *ctx);
+void pg_live_stop(struct store *st);
 
 #endif

@@ -200,4 +200,8 @@ const char *const pg_sql[PG__MAX] = {
         "FROM (SELECT issue_id, count(*) AS n, min(timestamp) AS lo, max(timestamp) AS hi "
         "FROM events WHERE issue_id = ANY($1::int8[]) GROUP BY issue_id) a "
         "WHERE i.id = a.issue_id",
+
+    /* ---- live updates across nodes (postgres_live.c): every payload of a batch, delivered
+     * to the listeners when the ingest transaction commits */
+    [PG_LIVE_NOTIFY] = "SELECT pg_notify('" PG_LIVE_CHANNEL "', p) FROM unnest($1::text[]) AS p",
 };

@@ -417,3 +417,20 @@ enum err store_partitions_maintain(struct store *st, double now, int *created, s
         *created = made;
     return e;
 }
+
+/* ---- live updates across nodes ---------------------------------------------------------- */
+
+enum err store_live_listen(struct store *st, store_live_fn fn, void *ctx)
+{
+    STORE_ENTER(st);
+    CHECK(fn);
+    if (!st->ops->live_listen)
+        return E_UNSUPPORTED;
+    return st->ops->live_listen(st, fn, ctx);
+}
+
+void store_live_stop(struct store *st)
+{
+    if (st && st->ops->live_stop)
+        st->ops->live_stop(st);
+}

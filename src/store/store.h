@@ -107,7 +107,9 @@ struct store_event_in {
  * counter moves), and updates the issue: count, last_seen (max), first_seen (min), level
  * (latest), title/culprit/metadata (latest), user_count (distinct user_key), and status
  * resolved → unresolved (a new event reopens a resolved issue; ignored stays ignored).
- * Either everything is committed or nothing (error returned). */
+ * Either everything is committed or nothing (error returned). On PostgreSQL the stored
+ * (non-duplicate) events are also announced, in the same transaction, to the live listeners
+ * of the other nodes (store_live_listen below): they hear of them exactly when they commit. */
 enum err store_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
                             struct errinfo *ei) WUR;
 
@@ -618,6 +620,31 @@ enum err store_partitions_maintain(struct store *st, double now, int *created,
 
 /* The file of a sqlite:// URL (a pointer into url), or NULL for any other URL. */
 const char *store_sqlite_path(const char *url);
+
+/* ---- live updates across nodes ----------------------------------------------------------- */
+
+/* One event another node committed, as the live listener decoded it; strings are borrowed
+ * for the callback. title (at most LIMIT_TITLE_CHARS characters) and level may be NULL. */
+struct store_live_event {
+    const char *event_id;
+    int64_t issue_id, project_id;
+    const char *title, *level;
+};
+/* Runs on the listener's thread; it must not block (hand the events over and return). n >= 1:
+ * events of one notification, in commit order. n == 0 (evs NULL): the listener has just
+ * reconnected after a time without a connection, so notifications sent meanwhile are lost. */
+typedef void (*store_live_fn)(void *ctx, const struct store_live_event *evs, size_t n);
+
+/* PostgreSQL: starts this handle's listener — a connection of its own that LISTENs for the
+ * events the other nodes (other store handles) commit and passes them to fn; those this
+ * handle committed itself are left out. The first connection is made before it returns
+ * (E_OK: listening from now on, unless the database is unreachable right now — then it
+ * keeps trying in the background, with backoff, as it does after losing the connection).
+ * E_UNSUPPORTED on SQLite (one node: nothing to hear), E_CONFLICT when already listening. */
+enum err store_live_listen(struct store *st, store_live_fn fn, void *ctx) WUR;
+/* Stops the listener and waits for its thread: fn is not called after this returns. Nothing
+ * to do when there is none; store_close() does it too. */
+void store_live_stop(struct store *st);
 
 /* ---- backend plumbing -------------------------------------------------------------------- */
 

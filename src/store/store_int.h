@@ -73,6 +73,9 @@ struct store_ops {
                               const atomic_bool *stop, struct store_retention_result *out,
                               struct errinfo *ei);
     enum err (*partitions_maintain)(struct store *st, double now, int *created, struct errinfo *ei);
+    /* live updates across nodes: NULL where there is only one node (SQLite) */
+    enum err (*live_listen)(struct store *st, store_live_fn fn, void *ctx);
+    void (*live_stop)(struct store *st);
 
     /* accounts: sessions, two-factor, token management (store_auth_int.h) */
     const struct store_auth_ops *auth;

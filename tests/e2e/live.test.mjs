@@ -1,12 +1,12 @@
-// Live updates over the WebSocket at /api/0/live/, with a tiny RFC 6455 client on node:http:
+// Live updates over the WebSocket at /api/0/live/, with a tiny RFC 6455 client (lib/ws.mjs):
 // refused without credentials (401) and for a session cookie from a foreign Origin (403); the
 // superuser (Bearer token) receives an event an SDK just sent, while a user of another
 // organization (signed in with the session cookie, from our own Origin) receives nothing.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import http from 'node:http';
 import { after, before } from 'node:test';
 import { startSnag, test } from './lib/snag.mjs';
+import { wsOpen } from './lib/ws.mjs';
 
 let srv;
 before(async () => {
@@ -15,75 +15,6 @@ before(async () => {
 after(async () => {
     await srv?.stop();
 });
-
-/** Opens a WebSocket; resolves {status} when refused, or {status: 101, messages, next(ms), close()}. */
-function wsOpen(url, headers = {}) {
-    return new Promise((resolve, reject) => {
-        const u = new URL('/api/0/live/', url);
-        const req = http.request(u, {
-            headers: {
-                Connection: 'Upgrade',
-                Upgrade: 'websocket',
-                'Sec-WebSocket-Version': '13',
-                'Sec-WebSocket-Key': crypto.randomBytes(16).toString('base64'),
-                ...headers,
-            },
-        });
-        req.on('response', (res) => {
-            res.resume();
-            resolve({ status: res.statusCode });
-        });
-        req.on('upgrade', (res, socket, head) => resolve(wsClient(socket, head)));
-        req.on('error', reject);
-        req.end();
-    });
-}
-
-function wsClient(socket, head) {
-    let buf = head;
-    const messages = [];
-    const waiters = [];
-    const parse = (d) => {
-        buf = Buffer.concat([buf, d]);
-        for (;;) {
-            if (buf.length < 2) return;
-            let len = buf[1] & 0x7f;
-            let off = 2;
-            if (len === 126) {
-                if (buf.length < 4) return;
-                len = buf.readUInt16BE(2);
-                off = 4;
-            }
-            if (buf.length < off + len) return;
-            const op = buf[0] & 0x0f;
-            const payload = buf.subarray(off, off + len).toString('utf8');
-            buf = buf.subarray(off + len);
-            if (op === 1) {
-                messages.push(JSON.parse(payload));
-                waiters.splice(0).forEach((w) => w());
-            }
-        }
-    };
-    buf = Buffer.alloc(0);
-    parse(head); // the first frames may arrive with the 101
-    socket.on('data', parse);
-    const next = (pred, ms) =>
-        new Promise((resolve) => {
-            const check = () => {
-                const m = messages.find(pred);
-                if (m) {
-                    clearTimeout(t);
-                    resolve(m);
-                    return true;
-                }
-                waiters.push(check);
-                return false;
-            };
-            const t = setTimeout(() => resolve(null), ms);
-            check();
-        });
-    return { status: 101, messages, next, close: () => socket.destroy() };
-}
 
 test('live: refused without credentials or from a foreign origin; scoped to the orgs of the user', { timeout: 60000 }, async () => {
     assert.equal((await wsOpen(srv.url)).status, 401);

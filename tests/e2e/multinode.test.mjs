@@ -1,11 +1,14 @@
 // Several snag nodes on one PostgreSQL database (PostgreSQL only; skipped on SQLite): two real
 // `snag serve` processes ingest the same new groups at the same time — exactly one issue per
-// group, counts equal to the events acknowledged with 200, distinct short ids — and an issue
-// resolved through one node reopens when the other ingests a new event of it.
+// group, counts equal to the events acknowledged with 200, distinct short ids —, an issue
+// resolved through one node reopens when the other ingests a new event of it, and live updates
+// cross nodes: a WebSocket on node B hears of an event the real @sentry/node SDK sent to node A
+// (PostgreSQL LISTEN/NOTIFY), in the very message node A's own WebSocket gets, once.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before } from 'node:test';
-import { brief, healthStatus, hexId, PG_ONLY, startSnag, test } from './lib/snag.mjs';
+import { brief, E2E_DIR, healthStatus, hexId, PG_ONLY, run as runCmd, startSnag, test } from './lib/snag.mjs';
+import { wsOpen } from './lib/ws.mjs';
 
 const GROUPS = 10;
 const PER_GROUP = 50;
@@ -204,6 +207,61 @@ test('an issue resolved through node A reopens when node B ingests a new event o
     const ev = await a.api('GET', `/api/0/projects/${a.org}/${a.project}/events/${hexId(second.event_id)}/`);
     assert.equal(ev.status, 200, ev.text);
     assert.equal(String(ev.json?.groupID), String(issue.id), 'the new event joined another issue');
+});
+
+// A message sent with the real SDK (its own transport, envelope and auth) to the DSN of node A.
+const SDK_SCRIPT = `
+import * as Sentry from '@sentry/node';
+Sentry.init({ dsn: process.env.SENTRY_DSN, defaultIntegrations: false });
+const eventId = Sentry.captureMessage(process.env.MESSAGE, 'warning');
+const flushed = await Sentry.flush(10000);
+console.log(JSON.stringify({ eventId, flushed }));
+`;
+
+test('live: a WebSocket on node B receives the event the @sentry/node SDK sent to node A', { skip: PG_ONLY, timeout: 60000 }, async () => {
+    const auth = { Authorization: `Bearer ${a.token}` };
+    const onB = await wsOpen(b.url, auth);
+    const onA = await wsOpen(a.url, auth);
+    assert.equal(onB.status, 101, 'WebSocket on node B');
+    assert.equal(onA.status, 101, 'WebSocket on node A');
+    try {
+        assert.ok(await onB.next((m) => m.type === 'hello', 5000), 'hello from node B');
+        assert.ok(await onA.next((m) => m.type === 'hello', 5000), 'hello from node A');
+
+        const message = `multinode ${run} live crosses nodes`;
+        const r = await runCmd(process.execPath, ['--input-type=module', '-e', SDK_SCRIPT], {
+            env: { ...process.env, SENTRY_DSN: a.dsn, MESSAGE: message },
+            cwd: E2E_DIR,
+        });
+        assert.equal(r.code, 0, `SDK script exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+        const sent = JSON.parse(r.stdout.trim().split('\n').pop());
+        assert.ok(sent.flushed, `the SDK did not flush: ${r.stdout}`);
+        const eventId = hexId(sent.eventId);
+
+        const isIt = (m) => m.type === 'event' && m.eventId === eventId;
+        const remote = await onB.next(isIt, 10000);
+        assert.ok(remote, `node B pushed nothing for ${eventId}: ${JSON.stringify(onB.messages)}`);
+        const local = await onA.next(isIt, 10000);
+        assert.ok(local, `node A pushed nothing for ${eventId}: ${JSON.stringify(onA.messages)}`);
+        assert.deepEqual(remote, local, 'the same message from either node');
+        assert.equal(remote.projectId, String(a.projectId));
+        assert.equal(remote.level, 'warning');
+        assert.equal(remote.title, message);
+        assert.match(remote.issueId, /^\d+$/);
+        const issue = await b.api('GET', `/api/0/issues/${remote.issueId}/`);
+        assert.equal(issue.status, 200, issue.text);
+        assert.equal(issue.json?.title, message);
+
+        // node A's listener skips its own notifications: one message per node, not two on A
+        await new Promise((res) => setTimeout(res, 1000));
+        assert.equal(onA.messages.filter(isIt).length, 1, JSON.stringify(onA.messages));
+        assert.equal(onB.messages.filter(isIt).length, 1, JSON.stringify(onB.messages));
+        const resyncs = [...onA.messages, ...onB.messages].filter((m) => m.type === 'resync');
+        assert.deepEqual(resyncs, [], 'nobody was told to resync');
+    } finally {
+        onA.close?.();
+        onB.close?.();
+    }
 });
 
 test('both nodes shut down cleanly (exit 0, no sanitizer report)', { skip: PG_ONLY }, async () => {

@@ -2,17 +2,21 @@
 // has a throwaway PostgreSQL of its own (scripts/pg.sh) so it can stop and start it: while it
 // is down, ingest answers 503 with Retry-After and a JSON detail (never a hang, a crash or a
 // 200), /_health/ answers 503; when it is back (same data folder and port) the same snag
-// process answers 200 again within seconds and stores the events; it still exits 0 on SIGTERM.
+// process answers 200 again within seconds and stores the events, and its live listener
+// (LISTEN for the other nodes' events) is back too: a WebSocket open all along is told to
+// resync, since events may have been missed meanwhile; it still exits 0 on SIGTERM.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { after, before } from 'node:test';
 import { healthStatus, hexId, PG_ONLY, startPostgres, startSnag, test } from './lib/snag.mjs';
+import { wsOpen } from './lib/ws.mjs';
 
 const ANSWER_MS = 15000; // any single answer, database up or down
 const RECOVER_MS = 10000; // from PostgreSQL accepting connections again to ingest answering 200
 
 let pg; // the dedicated PostgreSQL
 let s;
+let live; // a WebSocket on /api/0/live/ open across the outage
 const run = Array.from(crypto.randomBytes(8), (x) => 'abcdefghijklmnop'[x % 16]).join('');
 const title = `outage ${run}`;
 const acked = []; // event ids answered 200, all of which must be stored in the end
@@ -25,6 +29,7 @@ before(async () => {
 });
 after(async () => {
     try {
+        live?.close?.();
         await s?.stop().catch(() => {});
     } finally {
         await pg?.destroy();
@@ -88,6 +93,9 @@ test('with the database up, ingest answers 200 and stores', { skip: PG_ONLY }, a
     assert.equal(r.status, 200, r.text || r.error);
     acked.push(ev.event_id);
     assert.equal((await getEvent(ev.event_id)).status, 200);
+    live = await wsOpen(s.url, { Authorization: `Bearer ${s.token}` });
+    assert.equal(live.status, 101);
+    assert.ok(await live.next((m) => m.type === 'hello', 5000), 'hello');
 });
 
 test('with PostgreSQL stopped: ingest 503 + Retry-After + JSON detail, /_health/ 503, no hang, no crash', { skip: PG_ONLY }, async (t) => {
@@ -184,6 +192,10 @@ test('PostgreSQL back on the same folder and port: the same process answers 200 
         acked.push(ev.event_id);
     }
     assert.equal((await s.issues(title))[0].count, String(acked.length));
+
+    // the live listener reconnected (with backoff) and said events may have been missed
+    const resync = await live.next((m) => m.type === 'resync', RECOVER_MS);
+    assert.ok(resync, `no resync on the live WebSocket after the outage: ${JSON.stringify(live.messages)}`);
 });
 
 test('snag shuts down cleanly after the outage (exit 0, no sanitizer report)', { skip: PG_ONLY }, async () => {

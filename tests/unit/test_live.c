@@ -1,9 +1,10 @@
 /* Live updates: the broadcast hub alone (scoping, a full subscriber queue → resync, a full
- * inbox, the writer's side never sending), then the whole path over real sockets — the
- * WebSocket handshake on GET /api/0/live/ (401 without credentials, 400 without the upgrade
- * headers, 200 for a plain GET), an event committed by the writer reaching the member of its
- * organization and not a user of another one, ping → pong, and a protocol error closing the
- * connection. Backend: helpers/testdb.h (SQLite, or PostgreSQL with SNAG_TEST_DATABASE_URL). */
+ * inbox, the writer's side never sending, other nodes' events looking like local ones), then the
+ * whole path over real sockets — the WebSocket handshake on GET /api/0/live/ (401 without
+ * credentials, 400 without the upgrade headers, 200 for a plain GET), an event committed by the
+ * writer reaching the member of its organization and not a user of another one, ping → pong, and a
+ * protocol error closing the connection. Backend: helpers/testdb.h (SQLite, or PostgreSQL with
+ * SNAG_TEST_DATABASE_URL). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,6 +142,43 @@ static void test_hub_inbox_full(void **state)
     assert_int_equal(c.resyncs, 1);
     assert_int_equal(c.n, 1 + LIVE_INBOX_MAX);
     free(evs);
+    live_hub_free(lv);
+}
+
+/* Another node's event (decoded by the store's listener) becomes the very message a local
+ * commit makes; a listener that missed some makes everyone resync. */
+static void test_hub_remote(void **state)
+{
+    (void)state;
+    struct live *lv = hub();
+    struct store_live_event remote = {.event_id = "0123456789abcdef0123456789abcdef",
+                                      .issue_id = 5,
+                                      .project_id = 10,
+                                      .title = "ValueError: <b>x</b>",
+                                      .level = "error"};
+    live_publish_remote(lv, &remote, 1);
+    assert_int_equal(wakes, 0); /* nobody listens */
+    struct fake_conn c = {.cap = 10};
+    int64_t org1 = 1;
+    live_subscribe(lv, &c, false, &org1, 1);
+    struct store_event_in local = ev(10, 5, false);
+    live_publish(lv, &local, 1);
+    live_pump(lv);
+    assert_int_equal(c.n, 1);
+    char first[512];
+    snprintf(first, sizeof first, "%s", c.last);
+    live_publish_remote(lv, &remote, 1);
+    live_pump(lv);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.last, first);
+    remote.project_id = 20; /* another org's */
+    remote.title = remote.level = NULL;
+    live_publish_remote(lv, &remote, 1);
+    live_pump(lv);
+    assert_int_equal(c.n, 2);
+    live_publish_remote(lv, NULL, 0);
+    live_pump(lv);
+    assert_int_equal(c.resyncs, 1);
     live_hub_free(lv);
 }
 
@@ -343,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_hub_scoping),
         cmocka_unit_test(test_hub_overflow),
         cmocka_unit_test(test_hub_inbox_full),
+        cmocka_unit_test(test_hub_remote),
     };
     const struct CMUnitTest ws_tests[] = {
         cmocka_unit_test(test_ws_refused),
