@@ -6,7 +6,8 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
     libmicrohttpd-dev libcjson-dev libsqlite3-dev zlib1g-dev libbrotli-dev libzstd-dev
-    libsodium-dev libssl-dev libpq-dev libcmocka-dev liboath-dev libqrencode-dev libwslay-dev)
+    libsodium-dev libssl-dev libpq-dev libcmocka-dev liboath-dev libqrencode-dev libwslay-dev
+    libcurl4-openssl-dev)
 TEST_PKGS=(curl zstd postgresql nodejs npm python3-sentry-sdk librsvg2-bin zbar-tools chromium)
 
 want=("${BUILD_PKGS[@]}")

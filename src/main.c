@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/mailq.h"
 #include "http/http.h"
 #include "store/backup.h"
 #include "store/migrate_data.h"
@@ -108,6 +109,23 @@ static struct scheduler *main_start_jobs(struct retention_job *retention)
     return s;
 }
 
+/* The outgoing mail queue for EMAIL_URL (consolemail:// when unset). */
+static struct mailq *main_start_mail(const struct config *cfg)
+{
+    struct errinfo ei = {{0}};
+    struct mailq_config mc = {
+        .url = cfg->mail, .from = cfg->default_from_email, .host = cfg->domain_host};
+    struct mailq *q = mailq_start(&mc, &ei);
+    if (!q)
+        fatal(2, "mail: %s", ei.detail);
+    if (cfg->mail.transport == MAIL_SMTP)
+        log_info("mail: SMTP via %s:%d as %s", cfg->mail.host, cfg->mail.port,
+                 cfg->default_from_email);
+    else if (cfg->mail.transport == MAIL_CONSOLE)
+        log_info("mail: EMAIL_URL is not set, mail is printed to the log (consolemail)");
+    return q;
+}
+
 static int cmd_serve(void)
 {
     struct config cfg;
@@ -120,8 +138,9 @@ static int cmd_serve(void)
     int lock_fd = -1;
     if (backup_serve_lock(cfg.database_url, &lock_fd, &ei))
         fatal(1, "database: %s", ei.detail);
+    struct mailq *mail = main_start_mail(&cfg); /* first: it initialises libcurl */
     struct store *st = main_open_store(&cfg, 1);
-    struct app app = {.cfg = &cfg, .st = st, .started = clock_now()};
+    struct app app = {.cfg = &cfg, .st = st, .started = clock_now(), .mail = mail};
     app.throttle = throttle_new(0);
     app.ratelimit = ratelimit_new(0);
     app.keys = keycache_new();
@@ -167,6 +186,7 @@ static int cmd_serve(void)
     scheduler_stop(sched); /* the running job stops at its next transaction */
     scheduler_stop(facets_sched);
     http_server_stop(srv);
+    mailq_stop(app.mail); /* after the server: no handler queues mail any more */
     throttle_free(app.throttle);
     ratelimit_free(app.ratelimit);
     keycache_free(app.keys);

@@ -34,6 +34,7 @@ struct throttle;
 struct ratelimit;
 struct keycache;
 struct live;
+struct mailq;
 
 struct ingest_stats {
     atomic_ullong events_stored;
@@ -53,12 +54,14 @@ struct app {
     struct ratelimit *ratelimit; /* per-key ingest limits (api/ratelimit.h); NULL: none */
     struct keycache *keys;       /* client keys for ingest (api/keycache.h); NULL: no cache */
     struct live *live;           /* live updates over WebSocket (api/live.h); NULL: none */
+    struct mailq *mail;          /* outgoing mail (core/mailq.h); NULL: none is sent */
 };
 
 /* The whole route table (api/routes.c). */
 const struct route *app_routes(size_t *n);
 /* Whether an /api/0/ route answers without credentials (the root, health, sign-in,
- * registration, the OpenAPI document); every other /api/0/ route answers 401 without them. */
+ * registration, password reset, the OpenAPI document); every other /api/0/ route answers 401
+ * without them. */
 bool app_route_public(const struct route *r);
 const char *item_kind_name(enum item_kind k);
 

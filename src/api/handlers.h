@@ -64,6 +64,8 @@ enum handler_result h_session_revoke(struct http_request *req, void *app);
 enum handler_result h_session_revoke_others(struct http_request *req, void *app);
 enum handler_result h_register(struct http_request *req, void *app);
 enum handler_result h_password_change(struct http_request *req, void *app);
+enum handler_result h_password_reset(struct http_request *req, void *app);
+enum handler_result h_password_reset_confirm(struct http_request *req, void *app);
 enum handler_result h_2fa_status(struct http_request *req, void *app);
 enum handler_result h_2fa_enroll(struct http_request *req, void *app);
 enum handler_result h_2fa_confirm(struct http_request *req, void *app);

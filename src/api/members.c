@@ -3,8 +3,10 @@
  * invitation (GlitchTip's /api/0/accept/{member_id}/{token}/).
  *
  * An invitation is a pending member with a random token; only the token's SHA-256 is stored.
- * No mail is sent yet: the invitation's answer carries the link (inviteLink) for whoever
- * invited, and only then — the token cannot be read back later. Who may do what is
+ * The link {GLITCHTIP_DOMAIN}/accept/{member_id}/{token}/ is mailed to the invitee (through
+ * the mail queue, core/mailq.h; a failure is only logged) and also returned in the
+ * invitation's answer (inviteLink) for whoever invited, so it works without mail — and only
+ * then: the token cannot be read back later. Who may do what is
  * auth/roles.h: member:write to invite, change and remove (owners any role, managers up to
  * manager); everyone may leave an org or join and leave its teams themselves. The last owner
  * can be neither demoted nor removed. */
@@ -18,6 +20,8 @@
 #include "auth/tokens.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
+#include "core/log.h"
+#include "core/mailq.h"
 
 #define MEMBER_INVITE_DAYS 30 /* Sentry's invitations are valid this long */
 #define MEMBER_LAST_OWNER                                                                          \
@@ -97,13 +101,36 @@ static bool members_body_invite(struct http_request *req, const cJSON *body, con
     return true;
 }
 
-/* The invitation's answer: the member, and the link that accepts it. */
+/* Mails the invitation's link to the invitee (best effort: failures are only logged). */
+static void members_mail_invite(struct http_request *req, struct app *app,
+                                const struct store_org *org, const struct store_member *m,
+                                const char *inviter, const char *link)
+{
+    struct arena *a = http_arena(req);
+    char *subject = arena_printf(a, "You are invited to join %s on snag", org->name);
+    char *body = arena_printf(a,
+                              "%s invited you to join the organization %s on snag (%s).\n\n"
+                              "To accept, open this link and sign in or create an account "
+                              "with this address:\n\n%s\n\nThe invitation is valid for %d "
+                              "days.\n",
+                              inviter, org->name, app->cfg->domain, link, MEMBER_INVITE_DAYS);
+    struct errinfo ei = {{0}};
+    enum err e = subject && body ? mailq_send(app->mail, m->email, subject, body, &ei) : E_TOOBIG;
+    if (e)
+        log_warn("invitation mail for member %" PRId64 " not queued: %s", m->id,
+                 ei.detail[0] ? ei.detail : err_name(e));
+}
+
+/* The invitation's answer: the member, and the link that accepts it (also mailed). */
 static void members_respond_invite(struct http_request *req, struct app *app,
+                                   const struct api_principal *p, const struct store_org *org,
                                    const struct store_member *m, const char *token)
 {
     cJSON *o = api_json_member(m, clock_now());
     char *link =
         arena_printf(http_arena(req), "%s/accept/%" PRId64 "/%s/", app->cfg->domain, m->id, token);
+    if (link)
+        members_mail_invite(req, app, org, m, p->user.email, link);
     cJSON_AddStringToObject(o, "inviteLink", link ? link : "");
     api_respond_take(req, 201, o);
 }
@@ -133,7 +160,7 @@ enum handler_result h_member_invite(struct http_request *req, void *app)
     else if (e)
         api_respond_store_err(req, e);
     else
-        members_respond_invite(req, ap, &m, token);
+        members_respond_invite(req, ap, &p, &org, &m, token);
     return HANDLER_DONE;
 }
 

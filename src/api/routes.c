@@ -83,6 +83,12 @@ static const struct route app_route_table[] = {
      *   DELETE /api/0/auth/sessions/{session_id}/  revoke one (the current one: sign out)
      *   DELETE /api/0/auth/sessions/      revoke all but the current one → 204
      *   PUT    /api/0/auth/password/      {currentPassword, newPassword}
+     *   POST   /api/0/auth/password/reset/           {email} → 200 {detail}, whether or not
+     *                                     the address has an account; mails a link to
+     *                                     {GLITCHTIP_DOMAIN}/reset-password/{uid}/{token}/
+     *   POST   /api/0/auth/password/reset/confirm/   {uid, token, new_password1,
+     *                                     new_password2?} (dj-rest-auth's names; also
+     *                                     newPassword) → 200 {detail}; 400 bad or used link
      *   GET    /api/0/auth/2fa/           → {enabled, enrolmentPending, recoveryCodesLeft}
      *   POST   /api/0/auth/2fa/enroll/    → {secret, uri, qrCode (SVG)}
      *   POST   /api/0/auth/2fa/confirm/   {code} → {enabled, recoveryCodes (shown once)}
@@ -98,6 +104,8 @@ static const struct route app_route_table[] = {
     {HTTP_DELETE, "/api/0/auth/sessions/", h_session_revoke_others, 0, 0},
     {HTTP_DELETE, "/api/0/auth/sessions/{session_id}/", h_session_revoke, 0, 0},
     {HTTP_PUT, "/api/0/auth/password/", h_password_change, LIMIT_API_BODY, 0},
+    {HTTP_POST, "/api/0/auth/password/reset/", h_password_reset, LIMIT_API_BODY, 0},
+    {HTTP_POST, "/api/0/auth/password/reset/confirm/", h_password_reset_confirm, LIMIT_API_BODY, 0},
     {HTTP_GET, "/api/0/auth/2fa/", h_2fa_status, 0, 0},
     {HTTP_POST, "/api/0/auth/2fa/enroll/", h_2fa_enroll, LIMIT_API_BODY, 0},
     {HTTP_POST, "/api/0/auth/2fa/confirm/", h_2fa_confirm, LIMIT_API_BODY, 0},
@@ -158,6 +166,8 @@ bool app_route_public(const struct route *r)
         {HTTP_GET, "/api/0/auth/session/"},
         {HTTP_DELETE, "/api/0/auth/session/"},
         {HTTP_POST, "/api/0/auth/session/2fa/"},
+        {HTTP_POST, "/api/0/auth/password/reset/"},
+        {HTTP_POST, "/api/0/auth/password/reset/confirm/"},
     };
     for (size_t i = 0; i < sizeof pub / sizeof *pub; i++)
         if (r->method == pub[i].m && strcmp(r->pattern, pub[i].pattern) == 0)

@@ -137,6 +137,42 @@ static enum err config_check_urls(struct config *c, struct errinfo *ei)
     return E_OK;
 }
 
+/* The host of GLITCHTIP_DOMAIN (checked to be http[s]://…) without port or path. */
+static void config_domain_host(struct config *c)
+{
+    const char *h = strstr(c->domain, "://") + 3;
+    size_t n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
+    if (n >= sizeof c->domain_host || n == 0) {
+        snprintf(c->domain_host, sizeof c->domain_host, "localhost");
+        return;
+    }
+    memcpy(c->domain_host, h, n);
+    c->domain_host[n] = '\0';
+}
+
+/* EMAIL_URL and DEFAULT_FROM_EMAIL (default snag@<domain host>), checked at start-up. */
+static enum err config_mail(struct config *c, struct errinfo *ei)
+{
+    config_domain_host(c);
+    enum err e = mail_url_parse(c->email_url, &c->mail, ei);
+    if (e)
+        return e;
+    char def_from[300];
+    snprintf(def_from, sizeof def_from, "snag@%s", c->domain_host);
+    if ((e = config_str("DEFAULT_FROM_EMAIL", def_from, c->default_from_email,
+                        sizeof c->default_from_email, ei)))
+        return e;
+    char addr[MAIL_ADDR_MAX + 1];
+    for (const char *p = c->default_from_email; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            return errinfo_set(ei, E_INVALID, "DEFAULT_FROM_EMAIL must be plain ASCII");
+    if (!mail_from_addr(c->default_from_email, addr))
+        return errinfo_set(ei, E_INVALID,
+                           "DEFAULT_FROM_EMAIL must be an address or 'Name <address>', not '%s'",
+                           c->default_from_email);
+    return E_OK;
+}
+
 enum err config_load(struct config *c, struct errinfo *ei)
 {
     memset(c, 0, sizeof *c);
@@ -159,11 +195,9 @@ enum err config_load(struct config *c, struct errinfo *ei)
     if ((e = config_str("DATABASE_URL", def_db, c->database_url, sizeof c->database_url, ei)) ||
         (e = config_str("GLITCHTIP_DOMAIN", def_domain, c->domain, sizeof c->domain, ei)) ||
         (e = config_str("SECRET_KEY", "", c->secret_key, sizeof c->secret_key, ei)) ||
-        (e = config_str("EMAIL_URL", "", c->email_url, sizeof c->email_url, ei)) ||
-        (e = config_str("DEFAULT_FROM_EMAIL", "snag@localhost", c->default_from_email,
-                        sizeof c->default_from_email, ei)))
+        (e = config_str("EMAIL_URL", "", c->email_url, sizeof c->email_url, ei)))
         return e;
-    if ((e = config_check_urls(c, ei)))
+    if ((e = config_check_urls(c, ei)) || (e = config_mail(c, ei)))
         return e;
     if ((e = config_int("GLITCHTIP_MAX_UNZIPPED_PAYLOAD_SIZE", 1024, 1L << 34,
                         (long)LIMIT_ENVELOPE_DECOMPRESSED, &n, ei)))

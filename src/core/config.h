@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/mail.h"
 
 struct config {
     int port;                /* PORT, default 8000 */
@@ -21,7 +22,9 @@ struct config {
     bool enable_user_registration;     /* ENABLE_USER_REGISTRATION */
     bool enable_organization_creation; /* ENABLE_ORGANIZATION_CREATION */
     char email_url[1024];              /* EMAIL_URL */
-    char default_from_email[256];      /* DEFAULT_FROM_EMAIL */
+    struct mail_url mail;              /* EMAIL_URL parsed; "" → consolemail:// */
+    char default_from_email[256];      /* DEFAULT_FROM_EMAIL, default snag@<domain host> */
+    char domain_host[256];             /* GLITCHTIP_DOMAIN's host, without port */
     int threads;                       /* SNAG_THREADS, default: number of CPUs */
     bool secret_key_generated;         /* true when SECRET_KEY was not set */
 };

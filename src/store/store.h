@@ -171,6 +171,18 @@ enum err store_session_delete(struct store *st, const char *id_hash) WUR;
 /* Deletes every session of the user except keep_hash (NULL: all). */
 enum err store_session_delete_user(struct store *st, int64_t user_id, const char *keep_hash) WUR;
 
+/* ---- password reset links (store_password_reset.c) ---- */
+
+/* Stores the user's reset link (token_hash: hex SHA-256 of its token), replacing any earlier
+ * one, so a user has at most one live link. */
+enum err store_password_reset_create(struct store *st, int64_t user_id, const char *token_hash,
+                                     double now, double expires) WUR;
+/* In one transaction: uses up the user's link when token_hash matches and it has not expired
+ * at now, sets password_hash and deletes all the user's sessions. E_NOTFOUND (and nothing
+ * changed) when there is no such live link. */
+enum err store_password_reset_use(struct store *st, int64_t user_id, const char *token_hash,
+                                  double now, const char *password_hash) WUR;
+
 /* ---- the sessions a user sees on the account page (store_sessions.c) ---- */
 
 /* One of the user's signed-in sessions. Strings are in the caller's arena. */

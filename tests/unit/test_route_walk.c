@@ -37,6 +37,8 @@ static const char *const PUBLIC[] = {
     "GET /api/0/auth/session/",
     "DELETE /api/0/auth/session/",
     "POST /api/0/auth/session/2fa/",
+    "POST /api/0/auth/password/reset/",
+    "POST /api/0/auth/password/reset/confirm/",
 };
 
 /* The ids of one organization's objects, by path parameter name. */

@@ -4,7 +4,7 @@ import { api, onUnauthorized, setCsrfToken } from './lib/api.js';
 import { matchRoute, navigate, paths } from './lib/router.js';
 import { Layout } from './components/layout.jsx';
 import { Spinner } from './components/ui.jsx';
-import { LoginPage, SetupPage } from './pages/auth.jsx';
+import { AcceptInvitePage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SetupPage } from './pages/auth.jsx';
 import { NewOrgPage, ProjectsPage } from './pages/projects.jsx';
 import { NewProjectPage } from './pages/newproject.jsx';
 import { IssuesPage } from './pages/issues.jsx';
@@ -71,6 +71,9 @@ export function App() {
     const route = matchRoute(location.pathname);
     if (session === undefined) return <Spinner />;
 
+    // the pages that mailed links open work signed in or not
+    if (route.name === 'forgotPassword') return <ForgotPasswordPage />;
+    if (route.name === 'resetPassword') return <ResetPasswordPage uid={route.params.uid} token={route.params.token} />;
     if (!session) {
         if (route.name === 'setup') return <SetupPage onSignedIn={signedIn} />;
         return <LoginPage onSignedIn={signedIn} ended={ended} />;
@@ -80,6 +83,15 @@ export function App() {
         return null;
     }
     if (orgs === null) return <Spinner />;
+    if (route.name === 'accept') {
+        // the organization joined: the one that was not in the list before (its slug)
+        const accepted = async () => {
+            const before = new Set(orgs.map((o) => o.slug));
+            const fresh = (await loadOrgs()).find((o) => !before.has(o.slug));
+            return fresh ? fresh.slug : null;
+        };
+        return <AcceptInvitePage memberId={route.params.memberId} token={route.params.token} session={session} onAccepted={accepted} />;
+    }
 
     const signOut = async () => {
         live.current = false; // a session already ended elsewhere answers 401 here: no notice

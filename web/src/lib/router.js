@@ -3,6 +3,9 @@
 const ROUTES = [
     ['setup', /^\/setup\/?$/],
     ['login', /^\/login\/?$/],
+    ['forgotPassword', /^\/forgot-password\/?$/],
+    ['resetPassword', /^\/reset-password\/(\d+)\/([0-9a-f]{64})\/?$/],
+    ['accept', /^\/accept\/(\d+)\/([0-9a-f]{64})\/?$/],
     ['account', /^\/settings\/account\/?$/],
     ['newOrg', /^\/organizations\/new\/?$/],
     ['newProject', /^\/organizations\/([^/]+)\/projects\/new\/?$/],
@@ -14,6 +17,8 @@ const ROUTES = [
     ['home', /^\/?$/],
 ];
 const PARAMS = {
+    resetPassword: ['uid', 'token'],
+    accept: ['memberId', 'token'],
     newProject: ['org'],
     projectSettings: ['org', 'project'],
     members: ['org'],

@@ -1,8 +1,10 @@
-// Signing in (with the second factor when the account has one) and the first-run page that
-// creates the owner account.
+// Signing in (with the second factor when the account has one), the first-run page that
+// creates the owner account, a forgotten password (asking for the mail, then the page its
+// link opens) and accepting an invitation from its mailed link.
 import { useState } from 'preact/hooks';
 import { api } from '../lib/api.js';
-import { navigate } from '../lib/router.js';
+import { newPasswordError } from '../lib/passwords.js';
+import { navigate, paths } from '../lib/router.js';
 import { ErrorBox, Field, Link } from '../components/ui.jsx';
 
 function AuthCard({ title, children }) {
@@ -96,6 +98,9 @@ export function LoginPage({ onSignedIn, ended = false }) {
                 </button>
             </form>
             <p class="muted small">
+                <Link href="/forgot-password/">Forgot password?</Link>
+            </p>
+            <p class="muted small">
                 New installation? <Link href="/setup/">Create the owner account</Link>
             </p>
         </AuthCard>
@@ -138,6 +143,139 @@ export function SetupPage({ onSignedIn }) {
             </form>
             <p class="muted small">
                 Already set up? <Link href="/login/">Sign in</Link>
+            </p>
+        </AuthCard>
+    );
+}
+
+export function ForgotPasswordPage() {
+    const [sentTo, setSentTo] = useState(null);
+    const [error, setError] = useState(null);
+    const [busy, setBusy] = useState(false);
+    const submit = async (e) => {
+        e.preventDefault();
+        const email = String(new FormData(e.currentTarget).get('email') || '').trim();
+        setBusy(true);
+        setError(null);
+        try {
+            await api('POST', '/api/0/auth/password/reset/', { email });
+            setSentTo(email);
+        } catch (err) {
+            setError(err);
+        } finally {
+            setBusy(false);
+        }
+    };
+    if (sentTo) {
+        return (
+            <AuthCard title="Check your mail">
+                <p role="status">
+                    If <strong>{sentTo}</strong> has an account here, a link to choose a new password is on its way. It works once, within an hour.
+                </p>
+                <p class="muted small">
+                    <Link href="/login/">Back to sign in</Link>
+                </p>
+            </AuthCard>
+        );
+    }
+    return (
+        <AuthCard title="Forgot password">
+            <p class="muted">Enter the address you sign in with; we will mail you a link to choose a new password.</p>
+            <form onSubmit={submit}>
+                <Field label="Email" id="email" type="email" autoComplete="username" required autoFocus />
+                <ErrorBox error={error} />
+                <button class="btn primary wide" disabled={busy}>
+                    Send the link
+                </button>
+            </form>
+            <p class="muted small">
+                <Link href="/login/">Back to sign in</Link>
+            </p>
+        </AuthCard>
+    );
+}
+
+export function ResetPasswordPage({ uid, token }) {
+    const [done, setDone] = useState(false);
+    const [error, setError] = useState(null);
+    const [busy, setBusy] = useState(false);
+    const submit = async (e) => {
+        e.preventDefault();
+        const f = new FormData(e.currentTarget);
+        const problem = newPasswordError(f.get('password'), f.get('password2'));
+        if (problem) {
+            setError(new Error(problem));
+            return;
+        }
+        setBusy(true);
+        setError(null);
+        try {
+            await api('POST', '/api/0/auth/password/reset/confirm/', {
+                uid,
+                token,
+                new_password1: f.get('password'),
+                new_password2: f.get('password2'),
+            });
+            setDone(true);
+        } catch (err) {
+            setError(err);
+        } finally {
+            setBusy(false);
+        }
+    };
+    if (done) {
+        return (
+            <AuthCard title="Password changed">
+                <p role="status">Your new password is set, and every session of the account was signed out.</p>
+                {/* a full load: this browser's own session, if any, was signed out too */}
+                <button class="btn primary wide" onClick={() => location.assign('/login/')}>
+                    Sign in
+                </button>
+            </AuthCard>
+        );
+    }
+    return (
+        <AuthCard title="Choose a new password">
+            <form onSubmit={submit}>
+                <Field label="New password" id="password" type="password" autoComplete="new-password" minLength={8} required autoFocus hint="At least 8 characters; a passphrase is best." />
+                <Field label="Repeat the password" id="password2" type="password" autoComplete="new-password" required />
+                <ErrorBox error={error} />
+                <button class="btn primary wide" disabled={busy}>
+                    Set password
+                </button>
+            </form>
+            <p class="muted small">
+                Link expired? <Link href="/forgot-password/">Ask for a new one</Link>
+            </p>
+        </AuthCard>
+    );
+}
+
+export function AcceptInvitePage({ memberId, token, session, onAccepted }) {
+    const [error, setError] = useState(null);
+    const [busy, setBusy] = useState(false);
+    const accept = async () => {
+        setBusy(true);
+        setError(null);
+        try {
+            const r = await api('POST', `/api/0/accept/${encodeURIComponent(memberId)}/${encodeURIComponent(token)}/`, {});
+            const org = await onAccepted(r.json);
+            navigate(org ? paths.projects(org) : '/', { replace: true });
+        } catch (err) {
+            setError(err);
+        } finally {
+            setBusy(false);
+        }
+    };
+    return (
+        <AuthCard title="Join an organization">
+            <p>You were invited to join an organization on snag. Accept to join it as {session.user.email}.</p>
+            <ErrorBox error={error} />
+            <button class="btn primary wide" disabled={busy} onClick={accept}>
+                Accept invitation
+            </button>
+            <p class="muted small">
+                <Link href="/">Not now</Link>
             </p>
         </AuthCard>
     );

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { newPasswordError } from './passwords.js';
+import { matchRoute } from './router.js';
+
+const TOKEN = 'ab'.repeat(32);
+
+describe('newPasswordError', () => {
+    const cases = [
+        ['correct horse', 'correct horse', null],
+        ['12345678', '12345678', null],
+        ['short', 'short', /at least 8/],
+        ['', '', /at least 8/],
+        [undefined, undefined, /at least 8/],
+        ['long enough', 'long enougH', /differ/],
+        ['long enough', undefined, /differ/],
+    ];
+    for (const [p, r, want] of cases) {
+        it(`${JSON.stringify(p)} / ${JSON.stringify(r)}`, () => {
+            const got = newPasswordError(p, r);
+            if (want === null) expect(got).toBeNull();
+            else expect(got).toMatch(want);
+        });
+    }
+});
+
+describe('mailed links are routed', () => {
+    it('reset and invitation links', () => {
+        expect(matchRoute(`/reset-password/12/${TOKEN}/`)).toEqual({ name: 'resetPassword', params: { uid: '12', token: TOKEN } });
+        expect(matchRoute(`/reset-password/12/${TOKEN}`).name).toBe('resetPassword');
+        expect(matchRoute(`/accept/7/${TOKEN}/`)).toEqual({ name: 'accept', params: { memberId: '7', token: TOKEN } });
+        expect(matchRoute('/forgot-password/').name).toBe('forgotPassword');
+    });
+    it('not malformed ones', () => {
+        expect(matchRoute(`/reset-password/x/${TOKEN}/`).name).toBe('notFound');
+        expect(matchRoute('/reset-password/12/abc/').name).toBe('notFound');
+        expect(matchRoute(`/accept/7/${TOKEN}/extra/`).name).toBe('notFound');
+    });
+});
