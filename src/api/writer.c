@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "api/live.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 
@@ -31,13 +32,7 @@ static void writer_linger(struct writer *w)
 {
     if (w->queued >= WRITER_LINGER_EVENTS || w->stopping)
         return;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += WRITER_LINGER_US * 1000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_deadline(CLOCK_MONOTONIC, WRITER_LINGER_US / 1e6);
     w->lingering = true;
     while (w->queued < WRITER_LINGER_EVENTS && !w->stopping)
         if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)

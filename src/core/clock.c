@@ -126,3 +126,17 @@ int clock_parse_iso(const char *s, double *t)
     *t = (double)(days * 86400LL + h * 3600LL + mi * 60LL + sec - offset) + frac;
     return 0;
 }
+
+struct timespec clock_deadline(clockid_t clk, double secs)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    double whole = floor(secs);
+    ts.tv_sec += (time_t)whole;
+    ts.tv_nsec += (long)((secs - whole) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}

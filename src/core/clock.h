@@ -3,9 +3,14 @@
 #ifndef SNAG_CORE_CLOCK_H
 #define SNAG_CORE_CLOCK_H
 
+#include <time.h>
+
 double clock_now(void);
 /* Monotonic seconds, for measuring durations. */
 double clock_mono(void);
+/* The absolute time secs (>= 0) from now on clock clk, as pthread_cond_timedwait() takes it
+ * (clk: the clock the condition variable was created with). Real time, never the fake one. */
+struct timespec clock_deadline(clockid_t clk, double secs);
 /* t > 0 freezes clock_now() at t; t == 0 returns to the real clock. */
 void clock_set_fake(double t);
 

@@ -65,15 +65,7 @@ static enum err mailq_smtp(void *ctx, const char *from_addr, const char *to_addr
 /* Waits up to secs for stop; true when stopping. Called with mu held. */
 static bool mailq_wait_stop(struct mailq *q, double secs)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double whole = floor(secs);
-    ts.tv_sec += (time_t)whole;
-    ts.tv_nsec += (long)((secs - whole) * 1e9);
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_deadline(CLOCK_MONOTONIC, secs);
     while (!q->stop && pthread_cond_timedwait(&q->cv, &q->mu, &ts) == 0)
         ;
     return q->stop;
@@ -247,13 +239,7 @@ bool mailq_drain(struct mailq *q, double secs)
     double until = clock_mono() + secs;
     pthread_mutex_lock(&q->mu);
     while ((q->count || q->busy) && clock_mono() < until) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = clock_deadline(CLOCK_MONOTONIC, 0.05);
         pthread_cond_timedwait(&q->idle, &q->mu, &ts);
     }
     bool idle = !q->count && !q->busy;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/xmalloc.h"
 
 #define SQ_CKPT_BUSY_MS 5000
@@ -306,11 +307,7 @@ static int sq_ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
  * commits meanwhile is then copied once, not once per commit. */
 static void sq_ckpt_pause(struct sq_ckpt *k)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += SQ_CKPT_PAUSE_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = clock_deadline(CLOCK_REALTIME, SQ_CKPT_PAUSE_MS / 1e3);
     while (!k->stopping && pthread_cond_timedwait(&k->cv, &k->mu, &until) == 0)
         ;
 }

@@ -86,15 +86,7 @@ static double sched_next_wait(const struct scheduler *s, double now)
 /* Sleeps up to secs, or until scheduler_stop(). */
 static void sched_sleep(struct scheduler *s, double secs)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double whole = floor(secs);
-    ts.tv_sec += (time_t)whole;
-    ts.tv_nsec += (long)((secs - whole) * 1e9);
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_deadline(CLOCK_MONOTONIC, secs);
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->stop) && pthread_cond_timedwait(&s->cv, &s->mu, &ts) == 0)
         ;

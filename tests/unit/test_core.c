@@ -56,6 +56,20 @@ static void test_buf_cap(void **state)
     buf_free(&b);
 }
 
+/* Deadlines land secs ahead on the clock asked for, nanoseconds always normalised. */
+static void test_clock_deadline(void **state)
+{
+    (void)state;
+    static const double secs[] = {0, 0.000001, 0.05, 0.999999999, 1.5, 59.75};
+    for (size_t i = 0; i < sizeof secs / sizeof *secs; i++) {
+        struct timespec now, d = clock_deadline(CLOCK_MONOTONIC, secs[i]);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+        double ahead = (double)(d.tv_sec - now.tv_sec) + (double)(d.tv_nsec - now.tv_nsec) / 1e9;
+        assert_true(ahead <= secs[i] + 1e-6 && ahead > secs[i] - 0.5);
+    }
+}
+
 static void test_clock_iso(void **state)
 {
     (void)state;
@@ -309,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_arena_budget_and_hooks),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_clock_iso),
+        cmocka_unit_test(test_clock_deadline),
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_jsonx_parse),
         cmocka_unit_test(test_jsonx_get),
