@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "helpers/testdb.h"
 #include "store/store.h"
 
 static const char *db_url;
@@ -185,15 +186,6 @@ static void test_two_processes_same_new_groups(void **state)
 
 /* ---- connection loss -------------------------------------------------------------------- */
 
-static int pg_script(const char *cmd, const char *dir, const char *port)
-{
-    const char *src = getenv("SNAG_SOURCE_DIR");
-    char line[1024];
-    snprintf(line, sizeof line, "'%s/scripts/pg.sh' %s '%s' %s >/dev/null", src ? src : ".", cmd,
-             dir, port ? port : "");
-    return system(line);
-}
-
 static void test_connection_loss_and_recovery(void **state)
 {
     (void)state;
@@ -210,7 +202,7 @@ static void test_connection_loss_and_recovery(void **state)
     assert_int_equal(store_ingest_batch(st, &ev, 1, &ei), E_OK);
     int64_t issue = ev.issue_id;
 
-    assert_int_equal(pg_script("stop", dir, NULL), 0);
+    assert_int_equal(testdb_pg_script("stop", dir, NULL), 0);
     struct store_event_in down =
         make_event(a, project, "0000000000000000000000000000bbbb", "r", 1100.0, "u2");
     struct store_issue i;
@@ -221,7 +213,7 @@ static void test_connection_loss_and_recovery(void **state)
         assert_int_equal(store_user_count(st), -1);
     }
 
-    assert_int_equal(pg_script("start", dir, port), 0);
+    assert_int_equal(testdb_pg_script("start", dir, port), 0);
     enum err e = E_UNAVAILABLE;
     for (int tries = 0; tries < 100 && e; tries++) {
         e = store_ping(st);

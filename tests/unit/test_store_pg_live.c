@@ -298,15 +298,6 @@ static void test_large_batch_split(void **state)
     store_close(a); /* stops the listener too */
 }
 
-static int pg_script(const char *cmd, const char *dir, const char *port)
-{
-    const char *src = getenv("SNAG_SOURCE_DIR");
-    char line[1024];
-    snprintf(line, sizeof line, "'%s/scripts/pg.sh' %s '%s' %s >/dev/null", src ? src : ".", cmd,
-             dir, port ? port : "");
-    return system(line);
-}
-
 static void test_listener_survives_restart(void **state)
 {
     (void)state;
@@ -321,9 +312,9 @@ static void test_listener_survives_restart(void **state)
     heard_reset();
     assert_int_equal(store_live_listen(a, on_live, &H), E_OK);
 
-    assert_int_equal(pg_script("stop", dir, NULL), 0);
+    assert_int_equal(testdb_pg_script("stop", dir, NULL), 0);
     usleep(500 * 1000); /* the listener notices and retries against a stopped server */
-    assert_int_equal(pg_script("start", dir, port), 0);
+    assert_int_equal(testdb_pg_script("start", dir, port), 0);
     assert_int_equal(heard_wait(1, true, 20000), 1); /* reconnected: "you may have missed some" */
 
     struct store_event_in ev = make_event(ar, project, "0000ffff", 1, "after the restart");

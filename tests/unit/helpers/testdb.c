@@ -104,3 +104,12 @@ bool testdb_is_pg(const struct testdb *t)
 {
     return t->name[0] != '\0';
 }
+
+int testdb_pg_script(const char *cmd, const char *dir, const char *port)
+{
+    const char *src = getenv("SNAG_SOURCE_DIR");
+    char line[1024];
+    snprintf(line, sizeof line, "'%s/scripts/pg.sh' %s '%s' %s >/dev/null", src ? src : ".", cmd,
+             dir, port ? port : "");
+    return system(line);
+}

@@ -29,4 +29,9 @@ int testdb_close(struct testdb *t);
 /* True when the run is on PostgreSQL. */
 bool testdb_is_pg(const struct testdb *t);
 
+/* Runs `scripts/pg.sh CMD DIR [PORT]` (SNAG_SOURCE_DIR names the source tree) on the server
+ * the run's PostgreSQL tests may stop and start (SNAG_TEST_PG_DIR, SNAG_TEST_PG_PORT);
+ * system()'s status. */
+int testdb_pg_script(const char *cmd, const char *dir, const char *port);
+
 #endif
