@@ -1,7 +1,7 @@
 /* accounts: what the account handlers (auth_sessions.c, auth_users.c, auth_2fa.c,
- * api_tokens.c, org_2fa.c) share with each other and with common.c — session-cookie
- * authentication with its CSRF check, starting and ending a browser session, the second
- * factor check, and the organization 2FA gate. */
+ * api_tokens.c, org_2fa.c) share with each other and with common.c and members.c —
+ * session-cookie authentication with its CSRF check, starting and ending a browser session,
+ * the second factor check, the organization 2FA gate and invitation links. */
 #ifndef SNAG_API_ACCOUNTS_H
 #define SNAG_API_ACCOUNTS_H
 
@@ -59,5 +59,17 @@ bool api_org_apply_2fa(struct http_request *req, struct app *app, const struct a
 bool api_throttled(struct http_request *req, struct app *app, const char *email);
 void api_throttle_fail(struct http_request *req, struct app *app, const char *email);
 void api_throttle_success(struct http_request *req, struct app *app, const char *email);
+
+/* The pending invitation an invitation link names: id_s its member id as text, token the
+ * link's secret, compared with the stored hash in constant time; with email (NULL: any), the
+ * invited address must be it, in any letter case. Every miss counts against the throttle
+ * under "invite:" + id_s. E_OK with inv filled; E_NOTFOUND for no such pending invitation,
+ * a wrong token or address (nothing answered); E_FORBIDDEN after answering 429; other store
+ * errors (nothing answered). */
+enum err api_invitation_find(struct http_request *req, struct app *app, const char *id_s,
+                             const char *token, const char *email,
+                             struct store_invitation *inv) WUR;
+/* The throttle's "success" for the link (after using it). */
+void api_invitation_used(struct http_request *req, struct app *app, const char *id_s);
 
 #endif

@@ -83,6 +83,7 @@ enum handler_result h_member_update(struct http_request *req, void *app);
 enum handler_result h_member_delete(struct http_request *req, void *app);
 enum handler_result h_member_team_add(struct http_request *req, void *app);
 enum handler_result h_member_team_remove(struct http_request *req, void *app);
+enum handler_result h_invite_detail(struct http_request *req, void *app);
 enum handler_result h_invite_accept(struct http_request *req, void *app);
 enum handler_result h_team_detail(struct http_request *req, void *app);
 enum handler_result h_team_update(struct http_request *req, void *app);

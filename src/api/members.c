@@ -1,8 +1,11 @@
 /* members: an organization's members and invitations (Sentry's
  * /api/0/organizations/{org}/members/…), joining and leaving teams, and accepting an
- * invitation (GlitchTip's /api/0/accept/{member_id}/{token}/).
+ * invitation (GlitchTip's /api/0/accept/{member_id}/{token}/; GET there tells the page the
+ * link opens what it invites to, and whether the address needs an account first, which
+ * POST /api/0/auth/register/ then creates with the link, auth_users.c).
  *
- * An invitation is a pending member with a random token; only the token's SHA-256 is stored.
+ * An invitation is a pending member with a random token; only the token's SHA-256 is stored,
+ * compared in constant time, and every wrong try counts against the sign-in throttle.
  * The link {GLITCHTIP_DOMAIN}/accept/{member_id}/{token}/ is mailed to the invitee (through
  * the mail queue, core/mailq.h; a failure is only logged) and also returned in the
  * invitation's answer (inviteLink) for whoever invited, so it works without mail — and only
@@ -11,10 +14,12 @@
  * manager); everyone may leave an org or join and leave its teams themselves. The last owner
  * can be neither demoted nor removed. */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "api/api.h"
+#include "api/accounts.h"
 #include "api/handlers.h"
 #include "auth/roles.h"
 #include "auth/tokens.h"
@@ -27,6 +32,8 @@
 #define MEMBER_LAST_OWNER                                                                          \
     "You cannot remove or demote the only remaining owner of the organization."
 #define MEMBER_DENIED "You do not have permission to perform this action."
+#define MEMBER_INVITE_GONE "This invitation does not exist or has expired."
+#define MEMBER_INVITE_KEY_MAX 48 /* "invite:" + a member id (longer ids are no ids) */
 
 /* Loads {member_id} of the org: 404 and false when absent. */
 static bool members_load(struct http_request *req, struct app *app, int64_t org_id,
@@ -245,6 +252,67 @@ enum handler_result h_member_delete(struct http_request *req, void *app)
     return HANDLER_DONE;
 }
 
+/* The throttle key of invitation link id_s. */
+static void members_invite_key(char out[MEMBER_INVITE_KEY_MAX], const char *id_s)
+{
+    snprintf(out, MEMBER_INVITE_KEY_MAX, "invite:%s", id_s ? id_s : "");
+}
+
+enum err api_invitation_find(struct http_request *req, struct app *app, const char *id_s,
+                             const char *token, const char *email, struct store_invitation *inv)
+{
+    char key[MEMBER_INVITE_KEY_MAX], hash[TOKEN_HASH_LEN + 1];
+    members_invite_key(key, id_s);
+    if (api_throttled(req, app, key))
+        return E_FORBIDDEN;
+    char *end = NULL;
+    long long id = id_s ? strtoll(id_s, &end, 10) : 0;
+    enum err e = E_NOTFOUND;
+    if (id_s && end != id_s && !*end && id > 0 && token && strlen(token) == TOKEN_LEN)
+        e = store_invitation_get(app->st, http_arena(req), id, clock_now(), inv);
+    if (!e) {
+        token_hash(token, TOKEN_LEN, hash);
+        if (!token_hash_equal(hash, inv->token_hash) ||
+            (email && strcasecmp(email, inv->member.email) != 0))
+            e = E_NOTFOUND;
+    }
+    if (e == E_NOTFOUND)
+        api_throttle_fail(req, app, key);
+    return e;
+}
+
+void api_invitation_used(struct http_request *req, struct app *app, const char *id_s)
+{
+    char key[MEMBER_INVITE_KEY_MAX];
+    members_invite_key(key, id_s);
+    api_throttle_success(req, app, key);
+}
+
+/* GET /api/0/accept/{member_id}/{token}/ (public: the link is the credential): what the
+ * invitation offers, and whether its address still needs an account. */
+enum handler_result h_invite_detail(struct http_request *req, void *app)
+{
+    struct store_invitation inv;
+    enum err e = api_invitation_find(req, app, http_param(req, "member_id"),
+                                     http_param(req, "token"), NULL, &inv);
+    if (e == E_FORBIDDEN)
+        return HANDLER_DONE;
+    if (e == E_NOTFOUND)
+        http_respond_detail(req, 404, MEMBER_INVITE_GONE);
+    else if (e)
+        api_respond_store_err(req, e);
+    if (e)
+        return HANDLER_DONE;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "orgSlug", inv.org_slug);
+    cJSON_AddStringToObject(o, "orgName", inv.org_name);
+    cJSON_AddStringToObject(o, "email", inv.member.email);
+    cJSON_AddStringToObject(o, "role", inv.member.role);
+    cJSON_AddBoolToObject(o, "needsAccount", !inv.has_account);
+    api_respond_take(req, 200, o);
+    return HANDLER_DONE;
+}
+
 /* POST /api/0/accept/{member_id}/{token}/: the signed-in user becomes the member. */
 enum handler_result h_invite_accept(struct http_request *req, void *app)
 {
@@ -252,25 +320,25 @@ enum handler_result h_invite_accept(struct http_request *req, void *app)
     struct api_principal p;
     if (!api_authenticate(req, ap, &p))
         return HANDLER_DONE;
-    const char *id_s = http_param(req, "member_id"), *token = http_param(req, "token");
-    char *end = NULL;
-    long long id = id_s ? strtoll(id_s, &end, 10) : 0;
-    if (!id_s || end == id_s || *end || id <= 0 || !token || strlen(token) != TOKEN_LEN) {
-        api_respond_not_found(req);
-        return HANDLER_DONE;
-    }
-    char hash[TOKEN_HASH_LEN + 1];
-    token_hash(token, TOKEN_LEN, hash);
+    const char *id_s = http_param(req, "member_id");
+    struct store_invitation inv;
     struct store_member m;
-    enum err e = store_member_accept(ap->st, id, hash, p.user.id, clock_now(), http_arena(req), &m);
+    enum err e = api_invitation_find(req, ap, id_s, http_param(req, "token"), NULL, &inv);
+    if (e == E_FORBIDDEN)
+        return HANDLER_DONE;
+    if (!e)
+        e = store_member_accept(ap->st, inv.member.id, inv.token_hash, p.user.id, clock_now(),
+                                http_arena(req), &m);
     if (e == E_CONFLICT)
         http_respond_detail(req, 409, "You are already a member of this organization.");
     else if (e == E_NOTFOUND)
-        http_respond_detail(req, 404, "This invitation does not exist or has expired.");
+        http_respond_detail(req, 404, MEMBER_INVITE_GONE);
     else if (e)
         api_respond_store_err(req, e);
-    else
-        api_respond_take(req, 200, api_json_member(&m, clock_now()));
+    if (e)
+        return HANDLER_DONE;
+    api_invitation_used(req, ap, id_s);
+    api_respond_take(req, 200, api_json_member(&m, clock_now()));
     return HANDLER_DONE;
 }
 

@@ -71,7 +71,11 @@ static const struct route app_route_table[] = {
      * (/_allauth/browser/v1/auth/login, …/auth/2fa/authenticate, …); snag has its own small
      * set instead. Cookie-authenticated writes need the X-CSRFToken header (accounts.h).
      *   POST   /api/0/auth/register/      {email, password}: first run (owner) or
-     *                                     ENABLE_USER_REGISTRATION → 201 {user, csrfToken}
+     *                                     ENABLE_USER_REGISTRATION → 201 {user, csrfToken};
+     *                                     with {inviteMemberId, inviteToken} of a pending
+     *                                     invitation of email also when closed, and joins
+     *   GET    /api/0/accept/{member_id}/{token}/  (public) → {orgSlug, orgName, email, role,
+     *                                     needsAccount}; 404 when not pending
      *   POST   /api/0/auth/session/       {email, password} → {user, csrfToken} or
      *                                     {twoFactorRequired: true, csrfToken}; 429 throttled
      *   POST   /api/0/auth/session/2fa/   {code} | {recoveryCode} → {user, csrfToken}
@@ -126,6 +130,7 @@ static const struct route app_route_table[] = {
      0, 0},
     {HTTP_DELETE, "/api/0/organizations/{org}/members/{member_id}/teams/{team}/",
      h_member_team_remove, 0, 0},
+    {HTTP_GET, "/api/0/accept/{member_id}/{token}/", h_invite_detail, 0, 0},
     {HTTP_POST, "/api/0/accept/{member_id}/{token}/", h_invite_accept, LIMIT_API_BODY, 0},
     {HTTP_GET, "/api/0/teams/{org}/{team}/", h_team_detail, 0, 0},
     {HTTP_PUT, "/api/0/teams/{org}/{team}/", h_team_update, LIMIT_API_BODY, 0},
@@ -168,6 +173,7 @@ bool app_route_public(const struct route *r)
         {HTTP_POST, "/api/0/auth/session/2fa/"},
         {HTTP_POST, "/api/0/auth/password/reset/"},
         {HTTP_POST, "/api/0/auth/password/reset/confirm/"},
+        {HTTP_GET, "/api/0/accept/{member_id}/{token}/"},
     };
     for (size_t i = 0; i < sizeof pub / sizeof *pub; i++)
         if (r->method == pub[i].m && strcmp(r->pattern, pub[i].pattern) == 0)

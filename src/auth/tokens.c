@@ -19,6 +19,12 @@ void token_hash(const char *token, size_t len, char out[TOKEN_HASH_LEN + 1])
     ids_hex(h, sizeof h, out);
 }
 
+bool token_hash_equal(const char *a, const char *b)
+{
+    return a && b && strlen(a) == TOKEN_HASH_LEN && strlen(b) == TOKEN_HASH_LEN &&
+           sodium_memcmp(a, b, TOKEN_HASH_LEN) == 0;
+}
+
 bool token_from_header(const char *header, const char **tok, size_t *len)
 {
     if (!header)

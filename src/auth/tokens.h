@@ -18,6 +18,9 @@
 void token_generate(char out[TOKEN_LEN + 1]);
 /* Hex SHA-256 of the token text. */
 void token_hash(const char *token, size_t len, char out[TOKEN_HASH_LEN + 1]);
+/* Whether two hex hashes (token_hash()'s form) are equal, in time that does not depend on
+ * where they differ; false when either is NULL or not TOKEN_HASH_LEN long. */
+bool token_hash_equal(const char *a, const char *b);
 /* Extracts the token from an "Authorization: Bearer …" (or "Token …") header value;
  * returns false if the header is of another kind. */
 bool token_from_header(const char *header, const char **tok, size_t *len);

@@ -322,6 +322,24 @@ enum err store_member_invite(struct store *st, int64_t org_id, const char *email
 enum err store_member_accept(struct store *st, int64_t member_id, const char *token_hash,
                              int64_t user_id, double now, struct arena *a,
                              struct store_member *out) WUR;
+/* A pending invitation as the page its link opens shows it. */
+struct store_invitation {
+    struct store_member member; /* user_id 0; email: the invited address */
+    const char *token_hash;     /* hex SHA-256 of its token */
+    const char *org_slug, *org_name;
+    bool has_account; /* a user with the invited address (any letter case) exists */
+};
+/* Invitation member_id while it is pending and unexpired at now: E_NOTFOUND when it was
+ * accepted, cancelled, has expired or never was. */
+enum err store_invitation_get(struct store *st, struct arena *a, int64_t member_id, double now,
+                              struct store_invitation *out) WUR;
+/* Registration by invitation: in one transaction, creates a user (not a superuser) with the
+ * invited address and password_hash and makes them invitation member_id's member.
+ * E_NOTFOUND unless the invitation is pending with token_hash, unexpired at now and invites
+ * email (any letter case); E_CONFLICT when a user with that address exists. */
+enum err store_user_create_invited(struct store *st, const char *email, const char *password_hash,
+                                   int64_t member_id, const char *token_hash, double now,
+                                   int64_t *user_id_out) WUR;
 /* E_CONFLICT when it would leave the org without an owner (the last owner stays). */
 enum err store_member_set_role(struct store *st, int64_t org_id, int64_t member_id,
                                const char *role) WUR;

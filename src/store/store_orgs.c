@@ -390,6 +390,94 @@ enum err store_member_accept(struct store *st, int64_t member_id, const char *to
     return st->ops->orgs->with_conn(st, true, orgs_accept_work, &w);
 }
 
+static enum err orgs_fill_invitation(struct orgs_out *out, const struct store_q_row *r, void *dst)
+{
+    struct store_invitation *inv = dst;
+    enum err e = orgs_fill_member(out, r, &inv->member);
+    inv->has_account = out->o->col_bool(r, 10);
+    if (!e)
+        e = orgs_text(out, r, 7, &inv->token_hash);
+    if (!e)
+        e = orgs_text(out, r, 8, &inv->org_slug);
+    return e ? e : orgs_text(out, r, 9, &inv->org_name);
+}
+
+enum err store_invitation_get(struct store *st, struct arena *a, int64_t member_id, double now,
+                              struct store_invitation *out)
+{
+    ORGS_ENTER(st);
+    ORGS_CHECK(a && out);
+    struct store_q_params p = {0};
+    p_int(&p, member_id);
+    p_real(&p, now);
+    return orgs_one(
+        st,
+        "SELECT " ORGS_MEMBER_COLS ", m.token_hash, o.slug, o.name, "
+        "EXISTS (SELECT 1 FROM users x WHERE lower(x.email) = lower(m.email))" ORGS_MEMBER_FROM
+        " JOIN organizations o ON o.id = m.org_id WHERE m.id = $1 AND "
+        "m.user_id IS NULL AND m.token_hash IS NOT NULL AND m.expires > $2",
+        &p, a, orgs_fill_invitation, out);
+}
+
+/* Registration by invitation (store_user_create_invited): $1 email, $2 password hash,
+ * $3 now, $4 member id, $5 token hash. */
+struct orgs_invited {
+    const struct store_orgs_ops *o;
+    struct store_q_params p;
+    int64_t *user_id;
+};
+
+static enum err orgs_invited_work(struct store_q_conn *c, void *ctx)
+{
+    struct orgs_invited *w = ctx;
+    int64_t id = 0;
+    struct store_q_params email = {.n = 1, .v = {w->p.v[0]}};
+    struct orgs_out taken = {.o = w->o, .fill = orgs_fill_int, .one = &id};
+    struct orgs_stmt exists = {"SELECT 1 FROM users WHERE lower(email) = lower(CAST($1 AS TEXT))",
+                               &email, &taken, 0};
+    enum err e = orgs_stmt_run(c, w->o, &exists);
+    if (e || taken.found)
+        return e ? e : E_CONFLICT;
+    struct orgs_out ids = {.o = w->o, .fill = orgs_fill_int, .one = &id};
+    struct orgs_stmt ins = {"INSERT INTO users (email, password_hash, is_superuser, created) "
+                            "SELECT m.email, CAST($2 AS TEXT), FALSE, CAST($3 AS DOUBLE PRECISION) "
+                            "FROM org_members m WHERE m.id = $4 AND m.user_id IS NULL AND "
+                            "m.token_hash = CAST($5 AS TEXT) AND m.expires > $3 AND "
+                            "lower(m.email) = lower(CAST($1 AS TEXT)) RETURNING id",
+                            &w->p, &ids, 0};
+    e = orgs_stmt_run(c, w->o, &ins);
+    if (e || !ids.found)
+        return e ? e : E_NOTFOUND;
+    struct store_q_params acc = {0};
+    p_int(&acc, w->p.v[3].i);
+    p_text(&acc, w->p.v[4].s);
+    p_int(&acc, id);
+    struct orgs_stmt upd = {"UPDATE org_members SET user_id = $3, email = NULL, token_hash = NULL, "
+                            "expires = NULL WHERE id = $1 AND user_id IS NULL AND token_hash = $2",
+                            &acc, NULL, 0};
+    e = orgs_stmt_run(c, w->o, &upd);
+    if (e || upd.changes == 0)
+        return e ? e : E_NOTFOUND;
+    *w->user_id = id;
+    return E_OK;
+}
+
+enum err store_user_create_invited(struct store *st, const char *email, const char *password_hash,
+                                   int64_t member_id, const char *token_hash, double now,
+                                   int64_t *user_id_out)
+{
+    ORGS_ENTER(st);
+    ORGS_CHECK(email && *email && password_hash && *password_hash && token_hash && *token_hash &&
+               user_id_out);
+    struct orgs_invited w = {.o = st->ops->orgs, .user_id = user_id_out};
+    p_text(&w.p, email);
+    p_text(&w.p, password_hash);
+    p_real(&w.p, now);
+    p_int(&w.p, member_id);
+    p_text(&w.p, token_hash);
+    return st->ops->orgs->with_conn(st, true, orgs_invited_work, &w);
+}
+
 /* A role change or removal that must leave an owner: under the org row's lock, run the
  * write; when it changed nothing, tell a missing member (E_NOTFOUND) from the last owner
  * (E_CONFLICT). */

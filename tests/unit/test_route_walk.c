@@ -39,6 +39,7 @@ static const char *const PUBLIC[] = {
     "POST /api/0/auth/session/2fa/",
     "POST /api/0/auth/password/reset/",
     "POST /api/0/auth/password/reset/confirm/",
+    "GET /api/0/accept/{member_id}/{token}/",
 };
 
 /* The ids of one organization's objects, by path parameter name. */

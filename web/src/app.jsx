@@ -1,7 +1,7 @@
 // The app shell: who is signed in, which organization is current, and which page shows.
 import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
 import { api, onUnauthorized, setCsrfToken } from './lib/api.js';
-import { matchRoute, navigate, paths } from './lib/router.js';
+import { matchRoute, navigate, nextPath, paths } from './lib/router.js';
 import { Layout } from './components/layout.jsx';
 import { Spinner } from './components/ui.jsx';
 import { AcceptInvitePage, ForgotPasswordPage, LoginPage, ResetPasswordPage, SetupPage } from './pages/auth.jsx';
@@ -74,24 +74,18 @@ export function App() {
     // the pages that mailed links open work signed in or not
     if (route.name === 'forgotPassword') return <ForgotPasswordPage />;
     if (route.name === 'resetPassword') return <ResetPasswordPage uid={route.params.uid} token={route.params.token} />;
+    const accept = (s) => <AcceptInvitePage memberId={route.params.memberId} token={route.params.token} session={s} onAccepted={loadOrgs} onSignedIn={signedIn} />;
     if (!session) {
         if (route.name === 'setup') return <SetupPage onSignedIn={signedIn} />;
+        if (route.name === 'accept') return accept(null);
         return <LoginPage onSignedIn={signedIn} ended={ended} />;
     }
     if (route.name === 'setup' || route.name === 'login') {
-        navigate('/', { replace: true });
+        navigate(nextPath(location.search) || '/', { replace: true });
         return null;
     }
     if (orgs === null) return <Spinner />;
-    if (route.name === 'accept') {
-        // the organization joined: the one that was not in the list before (its slug)
-        const accepted = async () => {
-            const before = new Set(orgs.map((o) => o.slug));
-            const fresh = (await loadOrgs()).find((o) => !before.has(o.slug));
-            return fresh ? fresh.slug : null;
-        };
-        return <AcceptInvitePage memberId={route.params.memberId} token={route.params.token} session={session} onAccepted={accepted} />;
-    }
+    if (route.name === 'accept') return accept(session);
 
     const signOut = async () => {
         live.current = false; // a session already ended elsewhere answers 401 here: no notice

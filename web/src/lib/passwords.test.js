@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newPasswordError } from './passwords.js';
-import { matchRoute } from './router.js';
+import { matchRoute, nextPath, paths } from './router.js';
 
 const TOKEN = 'ab'.repeat(32);
 
@@ -34,5 +34,18 @@ describe('mailed links are routed', () => {
         expect(matchRoute(`/reset-password/x/${TOKEN}/`).name).toBe('notFound');
         expect(matchRoute('/reset-password/12/abc/').name).toBe('notFound');
         expect(matchRoute(`/accept/7/${TOKEN}/extra/`).name).toBe('notFound');
+    });
+});
+
+describe('returning after sign-in', () => {
+    it('goes back to a page of this site', () => {
+        expect(nextPath(`?next=${encodeURIComponent(`/accept/7/${TOKEN}/`)}`)).toBe(`/accept/7/${TOKEN}/`);
+        expect(nextPath(new URL(`http://x${paths.login(`/accept/7/${TOKEN}/`)}`).search)).toBe(`/accept/7/${TOKEN}/`);
+        expect(paths.login()).toBe('/login/');
+    });
+    it('nowhere else', () => {
+        for (const q of ['', '?next=', '?next=https://evil.example/', '?next=//evil.example/', '?next=/\\evil.example/', '?next=javascript:alert(1)']) {
+            expect(nextPath(q)).toBeNull();
+        }
     });
 });

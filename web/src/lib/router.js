@@ -40,12 +40,20 @@ export function matchRoute(pathname) {
     return { name: 'notFound', params: {} };
 }
 
+/** The page to return to from a "?next=…" query: a path on this site, or null. */
+export function nextPath(search) {
+    const next = new URLSearchParams(search || '').get('next');
+    if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return null;
+    return next;
+}
+
 export const paths = {
     projects: (org) => `/organizations/${encodeURIComponent(org)}/projects/`,
     newProject: (org) => `/organizations/${encodeURIComponent(org)}/projects/new/`,
     issues: (org, project) => `/organizations/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/`,
     projectSettings: (org, project) => `/organizations/${encodeURIComponent(org)}/projects/${encodeURIComponent(project)}/settings/`,
     members: (org) => `/organizations/${encodeURIComponent(org)}/members/`,
+    login: (next) => (next ? `/login/?next=${encodeURIComponent(next)}` : '/login/'),
     issue: (org, id) => `/organizations/${encodeURIComponent(org)}/issues/${encodeURIComponent(id)}/`,
 };
 

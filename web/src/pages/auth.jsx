@@ -1,11 +1,13 @@
 // Signing in (with the second factor when the account has one), the first-run page that
 // creates the owner account, a forgotten password (asking for the mail, then the page its
-// link opens) and accepting an invitation from its mailed link.
-import { useState } from 'preact/hooks';
-import { api } from '../lib/api.js';
+// link opens) and accepting an invitation from its mailed link — signed in, or by creating
+// the invited address's account there (allowed even when registration is closed).
+import { useEffect, useState } from 'preact/hooks';
+import { api, enc } from '../lib/api.js';
 import { newPasswordError } from '../lib/passwords.js';
-import { navigate, paths } from '../lib/router.js';
-import { ErrorBox, Field, Link } from '../components/ui.jsx';
+import { navigate, nextPath, paths } from '../lib/router.js';
+import { roleName } from '../lib/members.js';
+import { ErrorBox, Field, Link, Spinner } from '../components/ui.jsx';
 
 function AuthCard({ title, children }) {
     return (
@@ -50,7 +52,7 @@ export function LoginPage({ onSignedIn, ended = false }) {
                 const r = await api('POST', '/api/0/auth/session/2fa/', body);
                 await onSignedIn(r.json);
             }
-            if (location.pathname.startsWith('/login')) navigate('/', { replace: true });
+            if (location.pathname.startsWith('/login')) navigate(nextPath(location.search) || '/', { replace: true });
         } catch (err) {
             setError(err);
         } finally {
@@ -251,25 +253,119 @@ export function ResetPasswordPage({ uid, token }) {
     );
 }
 
-export function AcceptInvitePage({ memberId, token, session, onAccepted }) {
+/** What an invitation offers, as its link's GET tells: invite is {orgName, orgSlug, email, role}. */
+function InviteSummary({ invite }) {
+    return (
+        <p>
+            <strong>{invite.orgName}</strong> invited <strong>{invite.email}</strong> to join as {roleName(invite.role)}.
+        </p>
+    );
+}
+
+/** Creates the invited address's account with the link, which also makes it a member. */
+function InviteSignUp({ memberId, token, invite, onSignedIn }) {
     const [error, setError] = useState(null);
     const [busy, setBusy] = useState(false);
-    const accept = async () => {
+    const submit = async (e) => {
+        e.preventDefault();
+        const f = new FormData(e.currentTarget);
+        const problem = newPasswordError(f.get('password'), f.get('password2'));
+        if (problem) {
+            setError(new Error(problem));
+            return;
+        }
         setBusy(true);
         setError(null);
         try {
-            const r = await api('POST', `/api/0/accept/${encodeURIComponent(memberId)}/${encodeURIComponent(token)}/`, {});
-            const org = await onAccepted(r.json);
-            navigate(org ? paths.projects(org) : '/', { replace: true });
+            const r = await api('POST', '/api/0/auth/register/', {
+                email: invite.email,
+                password: f.get('password'),
+                inviteMemberId: memberId,
+                inviteToken: token,
+            });
+            // the shell draws the page at the address once it knows the session: the org's
+            history.replaceState(null, '', paths.projects(invite.orgSlug));
+            await onSignedIn(r.json);
+            navigate(paths.projects(invite.orgSlug), { replace: true });
         } catch (err) {
             setError(err);
-        } finally {
             setBusy(false);
         }
     };
     return (
+        <AuthCard title="Create your account">
+            <InviteSummary invite={invite} />
+            <form onSubmit={submit}>
+                <Field label="Email" id="email" type="email" autoComplete="username" value={invite.email} readOnly />
+                <Field label="Password" id="password" type="password" autoComplete="new-password" minLength={8} required autoFocus hint="At least 8 characters; a passphrase is best." />
+                <Field label="Repeat the password" id="password2" type="password" autoComplete="new-password" required />
+                <ErrorBox error={error} />
+                <button class="btn primary wide" disabled={busy}>
+                    Create account and join
+                </button>
+            </form>
+            <p class="muted small">
+                Have an account with another address? <Link href={paths.login(location.pathname)}>Sign in</Link> and accept with it.
+            </p>
+        </AuthCard>
+    );
+}
+
+/** The page an invitation link opens: signed in, accept it; signed out, create the invited
+ * account (needsAccount) or sign in and come back. */
+export function AcceptInvitePage({ memberId, token, session, onAccepted, onSignedIn }) {
+    const path = `/api/0/accept/${enc(memberId)}/${enc(token)}/`;
+    const [invite, setInvite] = useState(undefined); // undefined: loading; null: not usable
+    const [error, setError] = useState(null);
+    const [busy, setBusy] = useState(false);
+    useEffect(() => {
+        api('GET', path)
+            .then((r) => setInvite(r.json))
+            .catch((err) => (setInvite(null), setError(err)));
+    }, [path]);
+
+    const accept = async () => {
+        setBusy(true);
+        setError(null);
+        try {
+            await api('POST', path, {});
+            await onAccepted();
+            navigate(paths.projects(invite.orgSlug), { replace: true });
+        } catch (err) {
+            setError(err);
+            setBusy(false);
+        }
+    };
+    if (invite === undefined) return <Spinner />;
+    if (invite === null) {
+        return (
+            <AuthCard title="Invitation not found">
+                {error && error.status === 404 ? <p role="status">This invitation does not exist, was already used or cancelled, or has expired. Ask for a new one.</p> : <ErrorBox error={error} />}
+                <p class="muted small">
+                    <Link href="/">Go to snag</Link>
+                </p>
+            </AuthCard>
+        );
+    }
+    if (!session && invite.needsAccount) return <InviteSignUp memberId={memberId} token={token} invite={invite} onSignedIn={onSignedIn} />;
+    if (!session) {
+        return (
+            <AuthCard title="Join an organization">
+                <InviteSummary invite={invite} />
+                <p>This address already has an account here: sign in to accept.</p>
+                <Link class="btn primary wide" href={paths.login(location.pathname)}>
+                    Sign in to accept
+                </Link>
+            </AuthCard>
+        );
+    }
+    const other = session.user.email.toLowerCase() !== invite.email.toLowerCase();
+    return (
         <AuthCard title="Join an organization">
-            <p>You were invited to join an organization on snag. Accept to join it as {session.user.email}.</p>
+            <InviteSummary invite={invite} />
+            <p>
+                Accept to join it as {session.user.email}.{other && ' That is not the address the invitation was sent to.'}
+            </p>
             <ErrorBox error={error} />
             <button class="btn primary wide" disabled={busy} onClick={accept}>
                 Accept invitation

@@ -1,5 +1,5 @@
-// An organization's members and invitations: invite by email with a role (no mail is sent
-// yet — the answer carries the link to pass on, shown once), change roles, remove members,
+// An organization's members and invitations: invite by email with a role (the link is mailed
+// when snag has mail, and the answer carries it too, shown once), change roles, remove members,
 // cancel invitations. Controls the signed-in user's role cannot use are hidden; the API has
 // the last word and its refusal (e.g. the last owner) is shown as is.
 import { useEffect, useState } from 'preact/hooks';
@@ -72,7 +72,7 @@ export function MembersPage({ org, session }) {
             {invited && (
                 <div class="notice" role="status">
                     <p>
-                        <strong>{invited.email}</strong> is invited as {roleName(invited.role)}. snag sends no email yet: pass on this link — it is shown only now.
+                        <strong>{invited.email}</strong> is invited as {roleName(invited.role)}. The link is mailed to them when this snag can send mail; you can also pass it on — it is shown only now.
                     </p>
                     <div class="copyrow">
                         <code class="dsn" data-testid="invite-link">
