@@ -240,11 +240,56 @@ static void sq_conn_close(struct sq_conn *c)
 {
     for (size_t i = 0; i < SQ__MAX; i++)
         sqlite3_finalize(c->stmts[i]);
+    for (size_t i = 0; i < SQ_STMT_CACHE; i++)
+        sqlite3_finalize(c->cache[i].s);
     sqlite3_close_v2(c->db);
     memset(c, 0, sizeof *c);
 }
 
 /* ---- queries: prepare, bind, step ------------------------------------------------------- */
+
+static uint64_t sq_sql_hash(const char *sql)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+sqlite3_stmt *sq_cache_acquire(struct sq_conn *c, const char *sql, struct sq_cached_stmt **slot,
+                               int *rc)
+{
+    uint64_t h = sq_sql_hash(sql);
+    struct sq_cached_stmt *e = &c->cache[h % SQ_STMT_CACHE];
+    sqlite3_stmt *s = NULL;
+    *slot = NULL;
+    *rc = SQLITE_OK;
+    if (e->busy) /* a query run from inside another's rows: prepared for this use only */
+        return (*rc = sqlite3_prepare_v2(c->db, sql, -1, &s, NULL)) == SQLITE_OK ? s : NULL;
+    if (e->s && e->hash == h && strcmp(sqlite3_sql(e->s), sql) == 0) {
+        e->busy = true;
+        *slot = e;
+        return e->s;
+    }
+    *rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+    if (*rc != SQLITE_OK)
+        return NULL;
+    sqlite3_finalize(e->s);
+    *e = (struct sq_cached_stmt){.hash = h, .s = s, .busy = true};
+    *slot = e;
+    return s;
+}
+
+void sq_cache_release(sqlite3_stmt *s, struct sq_cached_stmt *slot)
+{
+    if (!slot) {
+        sqlite3_finalize(s);
+        return;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    slot->busy = false;
+}
 
 enum err sq_prep(struct sq_conn *c, enum sq_stmt id, struct sq_q *q)
 {

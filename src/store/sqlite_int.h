@@ -83,11 +83,29 @@ enum sq_stmt {
 
 /* ---- connections and the pool (sqlite.c) ------------------------------------------------ */
 
+/* Statements of the shared-SQL drivers (store_q.h), kept prepared per connection and found
+ * again by their text: preparing a query's SQL anew on every call was most of the cost of
+ * small API queries (an issue list page runs two per issue). */
+#define SQ_STMT_CACHE 64
+struct sq_cached_stmt {
+    uint64_t hash; /* of the SQL text */
+    sqlite3_stmt *s;
+    bool busy; /* being stepped: neither handed out again nor evicted */
+};
+
 struct sq_conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[SQ__MAX];
+    struct sq_cached_stmt cache[SQ_STMT_CACHE];
     bool in_use;
 };
+
+/* A prepared statement for sql on c: from c's cache, or prepared now and cached (*slot its
+ * cache entry), or — when the entry is busy — prepared for this use only (*slot NULL). Hand
+ * it back with sq_cache_release(). NULL with *rc set when sql does not prepare. */
+sqlite3_stmt *sq_cache_acquire(struct sq_conn *c, const char *sql, struct sq_cached_stmt **slot,
+                               int *rc);
+void sq_cache_release(sqlite3_stmt *s, struct sq_cached_stmt *slot);
 
 struct sq_store {
     struct store base;

@@ -57,13 +57,12 @@ static enum err sqo_exec(struct store_q_conn *qc, const char *sql, const struct 
                          store_q_row_fn row, void *ctx, int64_t *changes)
 {
     sqlite3 *db = qc->c.db;
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    struct sq_cached_stmt *slot;
+    int rc;
+    sqlite3_stmt *s = sq_cache_acquire(&qc->c, sql, &slot, &rc);
     enum err e = E_OK;
-    if (rc != SQLITE_OK) {
-        e = sq_err(db, rc, NULL, "prepare");
-        goto out;
-    }
+    if (!s)
+        return sq_err(db, rc, NULL, "prepare");
     sqo_bind(s, p);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && !e) {
         struct store_q_row r = {s, 0};
@@ -74,8 +73,7 @@ static enum err sqo_exec(struct store_q_conn *qc, const char *sql, const struct 
         e = sq_err(db, rc, NULL, "organization resources");
     if (!e && changes)
         *changes = sqlite3_changes(db);
-out:
-    sqlite3_finalize(s);
+    sq_cache_release(s, slot);
     return e;
 }
 
