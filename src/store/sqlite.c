@@ -27,6 +27,7 @@
  *   one issue update; a new issue adds the project counter bump and the issue insert.
  * - Memory: rows are copied into the caller's arena; the store keeps no pointer to them. */
 #include "store/sqlite_int.h"
+#include "store/sqlite_walbuf.h"
 #include "store/store_auth_int.h"
 #include "store/store_orgs_int.h"
 
@@ -222,10 +223,13 @@ static enum err sq_exec(sqlite3 *db, const char *sql, struct errinfo *ei, const 
     return rc == SQLITE_OK ? E_OK : sq_err(db, rc, ei, what);
 }
 
-static enum err sq_conn_open(struct sq_conn *c, const char *path, struct errinfo *ei)
+/* vfs: NULL for the default, or SQ_WALBUF_VFS (the writer, whose synchronous = FULL the shim
+ * relies on). */
+static enum err sq_conn_open(struct sq_conn *c, const char *path, const char *vfs,
+                             struct errinfo *ei)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    int rc = sqlite3_open_v2(path, &c->db, flags, vfs);
     if (rc != SQLITE_OK)
         return sq_err(c->db, rc, ei, "open");
     sqlite3_extended_result_codes(c->db, 1);
@@ -726,11 +730,13 @@ enum err store_sqlite_open(const char *path, struct store **out, struct errinfo 
     pthread_mutex_init(&s->writer_mu, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
-    enum err e = sq_conn_open(&s->writer, path, ei);
+    /* The writer gathers each commit's WAL frames into one write (sqlite_walbuf.h). */
+    const char *vfs = sq_walbuf_register() == SQLITE_OK ? SQ_WALBUF_VFS : NULL;
+    enum err e = sq_conn_open(&s->writer, path, vfs, ei);
     if (!e)
         e = sq_enable_wal(s->writer.db, ei);
     for (size_t i = 0; i < SQ_POOL_SIZE && !e; i++)
-        e = sq_conn_open(&s->pool[i], path, ei);
+        e = sq_conn_open(&s->pool[i], path, NULL, ei);
     if (e) {
         sq_close(&s->base);
         return e;
