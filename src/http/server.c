@@ -9,6 +9,7 @@
  * it arrives (MHD cannot queue a response mid-upload) and answered 413 at the end; a client
  * that keeps sending far past the limit is disconnected. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/jsonx.h"
@@ -28,6 +31,8 @@
 
 /* A client sending this many times its limit is cut off instead of drained. */
 #define SERVER_DRAIN_FACTOR 4
+/* Open connections, all threads together. */
+#define SERVER_CONNECTION_LIMIT 4000u
 
 enum req_state {
     REQ_READING,
@@ -68,7 +73,8 @@ struct http_request {
 };
 
 struct http_server {
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon **daemons; /* one per thread (server_start_daemon) */
+    size_t ndaemons, ndaemons_max;
     struct http_server_opts opts;
 };
 
@@ -486,46 +492,139 @@ __attribute__((format(printf, 2, 0))) static void server_log(void *cls, const ch
     log_warn("http: %s", msg);
 }
 
-static struct MHD_Daemon *server_start_daemon(struct http_server *s, unsigned flags,
+/* One MHD daemon per thread, each with its own listening socket on the port (SO_REUSEPORT):
+ * the kernel spreads new connections over them. MHD's own thread pool shares one socket, and
+ * a burst of connections then lands mostly on whichever thread wakes first, which left one
+ * core doing nearly all the requests. */
+static struct MHD_Daemon *server_start_daemon(struct http_server *s, unsigned flags, int port,
                                               const struct sockaddr *addr)
 {
-    const struct http_server_opts *o = &s->opts;
-    return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, server_access, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, server_log, s, MHD_OPTION_NOTIFY_COMPLETED,
-                            server_completed, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 4000u,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-                            addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
+    unsigned limit = SERVER_CONNECTION_LIMIT / (unsigned)s->ndaemons_max;
+    return MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, server_access, s, MHD_OPTION_EXTERNAL_LOGGER, server_log,
+        s, MHD_OPTION_NOTIFY_COMPLETED, server_completed, s, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        s->ndaemons_max > 1 ? 1u : 0u, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+        MHD_OPTION_CONNECTION_LIMIT, limit < 64 ? 64u : limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(32 * 1024), addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_END, addr, MHD_OPTION_END);
+}
+
+/* SO_REUSEPORT would also let a second process share the port unnoticed: before binding,
+ * check with an ordinary socket that nobody listens there. */
+static bool server_port_taken(const struct sockaddr *addr, socklen_t len)
+{
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false; /* no such family here: MHD will say so */
+    int one = 1, zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (addr->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    bool taken = bind(fd, addr, len) != 0 && errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
+/* Parses the bind address into *ss (port filled in by the caller); *flags gets the family's
+ * MHD flag. An empty or wildcard address gives family 0 (MHD's own dual-stack default). */
+static enum err server_bind_addr(const char *bind, struct sockaddr_storage *ss, unsigned *flags,
+                                 struct errinfo *ei)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (!*bind || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0)
+        return E_OK;
+    if (inet_pton(AF_INET, bind, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        return E_OK;
+    }
+    if (inet_pton(AF_INET6, bind, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        *flags |= MHD_USE_IPv6;
+        return E_OK;
+    }
+    return errinfo_set(ei, E_INVALID, "SNAG_BIND is not an IP address: %s", bind);
+}
+
+static void server_set_port(struct sockaddr_storage *ss, int port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+/* The first daemon; for a wildcard address, dual stack when the host has IPv6. */
+static struct MHD_Daemon *server_start_first(struct http_server *s, unsigned *flags,
+                                             struct sockaddr_storage *ss)
+{
+    int port = s->opts.port;
+    if (ss->ss_family) {
+        server_set_port(ss, port);
+        return server_start_daemon(s, *flags, port, (const struct sockaddr *)ss);
+    }
+    struct MHD_Daemon *d = server_start_daemon(s, *flags | MHD_USE_DUAL_STACK, port, NULL);
+    if (d)
+        *flags |= MHD_USE_DUAL_STACK;
+    else
+        d = server_start_daemon(s, *flags, port, NULL);
+    return d;
+}
+
+static bool server_any_taken(const struct http_server *s, const struct sockaddr_storage *ss)
+{
+    if (s->opts.port == 0)
+        return false;
+    struct sockaddr_storage probe = *ss;
+    if (!probe.ss_family) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&probe;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_addr = in6addr_any;
+        a6->sin6_port = htons((uint16_t)s->opts.port);
+        if (server_port_taken((struct sockaddr *)&probe, sizeof *a6))
+            return true;
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6->sin6_port};
+        return server_port_taken((struct sockaddr *)&a4, sizeof a4);
+    }
+    server_set_port(&probe, s->opts.port);
+    return server_port_taken((struct sockaddr *)&probe, probe.ss_family == AF_INET
+                                                            ? sizeof(struct sockaddr_in)
+                                                            : sizeof(struct sockaddr_in6));
 }
 
 enum err http_server_start(const struct http_server_opts *o, struct http_server **out,
                            struct errinfo *ei)
 {
-    jsonx_init(); /* before the pool threads use cJSON */
-    struct http_server *s = xcalloc(1, sizeof *s);
-    s->opts = *o;
+    jsonx_init(); /* before the server threads use cJSON */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
-    bool any = strcmp(o->bind, "0.0.0.0") == 0 || strcmp(o->bind, "::") == 0 || !*o->bind;
-    if (any) {
-        s->daemon = server_start_daemon(s, flags | MHD_USE_DUAL_STACK, NULL);
-        if (!s->daemon)
-            s->daemon = server_start_daemon(s, flags, NULL);
-    } else {
-        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)o->port)};
-        if (inet_pton(AF_INET, o->bind, &a4.sin_addr) == 1)
-            s->daemon = server_start_daemon(s, flags, (const struct sockaddr *)&a4);
-        else if (inet_pton(AF_INET6, o->bind, &a6.sin6_addr) == 1)
-            s->daemon = server_start_daemon(s, flags | MHD_USE_IPv6, (const struct sockaddr *)&a6);
-        else {
-            free(s);
-            return errinfo_set(ei, E_INVALID, "SNAG_BIND is not an IP address: %s", o->bind);
-        }
+    struct sockaddr_storage ss;
+    enum err e = server_bind_addr(o->bind, &ss, &flags, ei);
+    if (e)
+        return e;
+    struct http_server *s = xcalloc(1, sizeof *s);
+    s->opts = *o;
+    s->ndaemons_max = o->threads > 1 ? (size_t)o->threads : 1;
+    s->daemons = xcalloc(s->ndaemons_max, sizeof *s->daemons);
+    if (s->ndaemons_max > 1 && server_any_taken(s, &ss)) {
+        http_server_stop(s);
+        return errinfo_set(ei, E_IO, "cannot listen on %s port %d: in use", o->bind, o->port);
     }
-    if (!s->daemon) {
-        free(s);
+    s->daemons[0] = server_start_first(s, &flags, &ss);
+    if (!s->daemons[0]) {
+        http_server_stop(s);
         return errinfo_set(ei, E_IO, "cannot listen on %s port %d", o->bind, o->port);
+    }
+    s->ndaemons = 1;
+    int port = http_server_port(s); /* the same for all, also when o->port is 0 */
+    server_set_port(&ss, port);
+    for (; s->ndaemons < s->ndaemons_max; s->ndaemons++) {
+        const struct sockaddr *addr = ss.ss_family ? (const struct sockaddr *)&ss : NULL;
+        s->daemons[s->ndaemons] = server_start_daemon(s, flags, port, addr);
+        if (!s->daemons[s->ndaemons]) {
+            http_server_stop(s);
+            return errinfo_set(ei, E_IO, "cannot listen on %s port %d", o->bind, port);
+        }
     }
     *out = s;
     return E_OK;
@@ -533,19 +632,25 @@ enum err http_server_start(const struct http_server_opts *o, struct http_server 
 
 void http_server_quiesce(struct http_server *s)
 {
-    MHD_quiesce_daemon(s->daemon);
+    for (size_t i = 0; i < s->ndaemons; i++) {
+        MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
+        if (fd != MHD_INVALID_SOCKET) /* closed, or the kernel would queue connections on it */
+            close(fd);
+    }
 }
 
 void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
-    MHD_stop_daemon(s->daemon);
+    for (size_t i = 0; i < s->ndaemons; i++)
+        MHD_stop_daemon(s->daemons[i]);
+    free(s->daemons);
     free(s);
 }
 
 int http_server_port(const struct http_server *s)
 {
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->daemons[0], MHD_DAEMON_INFO_BIND_PORT);
     return i ? i->port : 0;
 }
