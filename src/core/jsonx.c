@@ -294,6 +294,24 @@ static bool jw_close_enough(double a, double b)
     return fabs(a - b) <= max * DBL_EPSILON;
 }
 
+/* Decimal digits of v into nb (at least 21 bytes); returns their count. */
+static int jw_integer(char nb[32], long long v)
+{
+    char tmp[24];
+    int n = 0, len = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        nb[len++] = '-';
+    while (n)
+        nb[len++] = tmp[--n];
+    nb[len] = '\0';
+    return len;
+}
+
 static void jw_number(struct jw *w, const cJSON *item)
 {
     char nb[32];
@@ -302,8 +320,8 @@ static void jw_number(struct jw *w, const cJSON *item)
     if (isnan(d) || isinf(d)) {
         n = snprintf(nb, sizeof nb, "null");
     } else if (d == trunc(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
-        /* what %1.15g prints for an integer of at most 15 digits */
-        n = snprintf(nb, sizeof nb, "%lld", (long long)d);
+        /* what %1.15g prints for an integer of at most 15 digits, without printf */
+        n = jw_integer(nb, (long long)d);
     } else {
         n = snprintf(nb, sizeof nb, "%1.15g", d);
         if (!jw_close_enough(strtod(nb, NULL), d))

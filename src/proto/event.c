@@ -164,14 +164,21 @@ static enum err ev_sanitize_tree(struct arena *a, cJSON *node, int depth)
 
 static void ev_rename_aliases(cJSON *ev)
 {
-    for (size_t i = 0; i < sizeof ev_aliases / sizeof ev_aliases[0]; i++) {
-        cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(ev, ev_aliases[i][0]);
+    /* Legacy names are rare: one pass over the keys decides whether to look for each. */
+    bool legacy = false;
+    for (const cJSON *c = ev->child; c && !legacy; c = c->next)
+        legacy = c->string && strncmp(c->string, "sentry.interfaces.", 18) == 0;
+    for (size_t i = 0; legacy && i < sizeof ev_aliases / sizeof ev_aliases[0]; i++) {
+        cJSON *old = jsonx_get(ev, ev_aliases[i][0]);
         if (!old)
             continue;
+        cJSON_DetachItemViaPointer(ev, old);
         if (jsonx_get(ev, ev_aliases[i][1]) || !cJSON_AddItemToObject(ev, ev_aliases[i][1], old))
             cJSON_Delete(old);
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(ev, "_meta");
+    cJSON *meta = jsonx_get(ev, "_meta");
+    if (meta)
+        cJSON_Delete(cJSON_DetachItemViaPointer(ev, meta));
 }
 
 static enum err ev_norm_event_id(struct norm *n, char out[33])
