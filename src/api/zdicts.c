@@ -52,6 +52,12 @@ struct zd_ddict {
     atomic_int refs;
 };
 
+/* A dictionary ID the store did not have, not asked for again until `until` (clock_mono). */
+struct zd_missing {
+    uint32_t dict_id;
+    double until;
+};
+
 struct zdicts {
     struct store *st;
     pthread_mutex_t mu;
@@ -61,6 +67,8 @@ struct zdicts {
     struct zd_ddict *ddicts[ZDICTS_DDICTS_MAX];
     size_t nddicts;
     uint64_t tick;
+    struct zd_missing missing[ZDICTS_MISSING_MAX]; /* a ring (under dmu) */
+    size_t missing_next;
     bool niced;                /* job */
     struct zdicts_stats stats; /* under mu */
 };
@@ -277,11 +285,30 @@ static struct zd_ddict *zd_ddict_make(const void *data, size_t len, uint32_t dic
     return d;
 }
 
+/* Whether the store recently said it has no dictionary dict_id; with `remember`, records
+ * that it just said so. A frame can only name a dictionary stored before the frame was, so
+ * a missing one is gone for good (or its row is damaged): asking again at once, for every
+ * body of a facets batch, would only flood the store and the log. */
+static bool zd_missing(struct zdicts *z, uint32_t dict_id, bool remember)
+{
+    double now = clock_mono();
+    bool known = false;
+    pthread_mutex_lock(&z->dmu);
+    for (size_t i = 0; i < ZDICTS_MISSING_MAX && !known; i++)
+        known = z->missing[i].dict_id == dict_id && now < z->missing[i].until;
+    if (remember && !known) {
+        z->missing[z->missing_next] = (struct zd_missing){dict_id, now + ZDICTS_MISSING_TTL};
+        z->missing_next = (z->missing_next + 1) % ZDICTS_MISSING_MAX;
+    }
+    pthread_mutex_unlock(&z->dmu);
+    return known;
+}
+
 /* The entry for dict_id referenced for the caller: cached, or loaded from the store. */
 static struct zd_ddict *zd_ddict_get(struct zdicts *z, uint32_t dict_id)
 {
     struct zd_ddict *d = zd_ddict_cached(z, dict_id);
-    if (d)
+    if (d || zd_missing(z, dict_id, false))
         return d;
     struct arena *a = arena_new(0);
     struct store_zdict row;
@@ -289,12 +316,17 @@ static struct zd_ddict *zd_ddict_get(struct zdicts *z, uint32_t dict_id)
     if (!e)
         d = zd_ddict_make(row.data, row.len, dict_id);
     arena_free(a);
-    if (e && e != E_NOTFOUND)
+    if (e && e != E_NOTFOUND) {
         log_warn("zdicts: cannot load dictionary %u: %s", dict_id, err_name(e));
-    else if (!d)
-        log_warn("zdicts: dictionary %u is not in the database", dict_id);
-    if (!d)
         return NULL;
+    }
+    if (!d) {
+        if (!zd_missing(z, dict_id, true))
+            log_warn("zdicts: dictionary %u is not in the database (or unusable): the bodies "
+                     "compressed with it cannot be read",
+                     dict_id);
+        return NULL;
+    }
     pthread_mutex_lock(&z->mu);
     z->stats.ddict_loads++;
     pthread_mutex_unlock(&z->mu);

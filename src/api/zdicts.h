@@ -60,6 +60,8 @@
 #define ZDICTS_USE_TTL 3600.0         /* ingest stops using one unconfirmed for this long */
 #define ZDICTS_PRUNE_SLACK 86400.0    /* whole-day partitions and clock skew between nodes */
 #define ZDICTS_DDICTS_MAX 64          /* decompression dictionaries kept in memory */
+#define ZDICTS_MISSING_MAX 16         /* IDs the store lacked, remembered… */
+#define ZDICTS_MISSING_TTL 60.0       /* …for this many seconds */
 #define ZDICTS_ID_TRIES 8             /* dictionary IDs tried before giving up for now */
 #define ZDICTS_NICE 10                /* added to the job thread's nice value */
 

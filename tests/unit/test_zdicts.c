@@ -25,6 +25,7 @@
 #include "core/ids.h"
 #include "core/limits.h"
 #include "helpers/testdb.h"
+#include "proto/decompress.h"
 #include "proto/zdict.h"
 #include "store/store.h"
 #include "worker/facets.h"
@@ -348,6 +349,40 @@ static void test_facets_decode(void **state)
     zdicts_free(zd);
 }
 
+/* A body naming a dictionary the database does not have: E_NOTFOUND, also when asked again
+ * (then from the registry's memory of missing IDs), and nothing cached. */
+static void test_unknown_dictionary(void **state)
+{
+    (void)state;
+    struct buf samples, dict, z, out;
+    size_t sizes[200];
+    buf_init(&samples, 4 * MIB);
+    buf_init(&dict, 0);
+    for (unsigned k = 0; k < 200; k++) {
+        const char *j = event_json(k);
+        sizes[k] = strlen(j);
+        assert_int_equal(buf_append(&samples, j, sizes[k]), E_OK);
+    }
+    assert_int_equal(
+        proto_zdict_train(samples.p, sizes, 200, ZDICTS_DICT_MAX, 1, 99999, &dict, NULL), E_OK);
+    ZSTD_CDict *cd = proto_zdict_cdict(dict.p, dict.len, 1);
+    buf_init(&z, 0);
+    const char *json = event_json(1);
+    assert_int_equal(proto_zstd_compress_dict(json, strlen(json), cd, &z), E_OK);
+    struct zdicts *zd = zdicts_new(T.st);
+    for (int i = 0; i < 3; i++) {
+        buf_init(&out, LIMIT_EVENT_SIZE);
+        assert_int_equal(zdicts_decompress(zd, z.p, z.len, out.max, &out, NULL), E_NOTFOUND);
+        buf_free(&out);
+    }
+    assert_int_equal(stats(zd).ddict_loads, 0);
+    zdicts_free(zd);
+    ZSTD_freeCDict(cd);
+    buf_free(&z);
+    buf_free(&dict);
+    buf_free(&samples);
+}
+
 /* ---- many ingest threads while the job retrains ------------------------------------------ */
 
 #define RACE_THREADS 4
@@ -432,7 +467,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trigger),           cmocka_unit_test(test_too_few_samples),
         cmocka_unit_test(test_nodes_and_retrain), cmocka_unit_test(test_ttl_and_dropped),
-        cmocka_unit_test(test_facets_decode),     cmocka_unit_test(test_concurrent_swaps),
+        cmocka_unit_test(test_facets_decode),     cmocka_unit_test(test_unknown_dictionary),
+        cmocka_unit_test(test_concurrent_swaps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
