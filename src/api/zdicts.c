@@ -36,6 +36,7 @@ struct zd_project {
     int64_t id;
     uint64_t events;      /* counted by ingest (under mu) */
     struct zd_cdict *cur; /* what ingest uses; NULL: none (under mu) */
+    bool cleared;         /* zdicts_clear() since the job last looked (under mu) */
     /* job */
     bool looked;             /* the store was asked for the project's newest dictionary */
     bool gone;               /* the project was deleted */
@@ -197,6 +198,27 @@ enum err zdicts_compress(struct zdicts *z, int64_t project_id, double now, const
     enum err e = proto_zstd_compress_dict(in, len, c->cd, out);
     zd_cdict_unref(c);
     return e;
+}
+
+void zdicts_clear(struct zdicts *z)
+{
+    if (!z)
+        return;
+    pthread_mutex_lock(&z->mu);
+    struct zd_cdict **olds = xcalloc(z->nprojects ? z->nprojects : 1, sizeof *olds);
+    size_t n = 0;
+    for (size_t i = 0; i < z->nslots; i++) {
+        struct zd_project *p = z->slots[i];
+        if (!p)
+            continue;
+        olds[n++] = p->cur;
+        p->cur = NULL;
+        p->cleared = true;
+    }
+    pthread_mutex_unlock(&z->mu);
+    for (size_t i = 0; i < n; i++)
+        zd_cdict_unref(olds[i]);
+    free(olds);
 }
 
 uint32_t zdicts_current(struct zdicts *z, int64_t project_id, double now)
@@ -364,15 +386,19 @@ enum err zdicts_decompress(struct zdicts *z, const void *in, size_t len, size_t 
 
 /* ---- the job: installing, adopting, confirming ------------------------------------------ */
 
+enum zd_installed { ZD_INSTALLED, ZD_UNUSABLE, ZD_CLEARED };
+
 /* Makes dict (dict_id, trained at created) what ingest uses for p, and caches it for
- * decompression. False when it is not a usable dictionary. */
-static bool zd_install(struct zdicts *z, struct zd_project *p, const void *data, size_t len,
-                       uint32_t dict_id, double created, double now)
+ * decompression. ZD_UNUSABLE when it is not a dictionary with that ID; ZD_CLEARED (nothing
+ * installed) when zdicts_clear() ran since this look at the project began: the project may
+ * be gone, its dictionaries with it, and its id taken by a new one. */
+static enum zd_installed zd_install(struct zdicts *z, struct zd_project *p, const void *data,
+                                    size_t len, uint32_t dict_id, double created, double now)
 {
     ZSTD_CDict *cd =
         proto_zdict_id(data, len) == dict_id ? proto_zdict_cdict(data, len, ZDICTS_LEVEL) : NULL;
     if (!cd)
-        return false;
+        return ZD_UNUSABLE;
     struct zd_ddict *d = zd_ddict_make(data, len, dict_id);
     if (d)
         zd_ddict_unref(zd_ddict_insert(z, d));
@@ -383,13 +409,16 @@ static bool zd_install(struct zdicts *z, struct zd_project *p, const void *data,
     c->confirmed = now;
     atomic_init(&c->refs, 1);
     pthread_mutex_lock(&z->mu);
-    struct zd_cdict *old = p->cur;
-    p->cur = c;
-    p->events_at_dict = p->events;
+    bool cleared = p->cleared;
+    struct zd_cdict *old = cleared ? c : p->cur;
+    if (!cleared) {
+        p->cur = c;
+        p->events_at_dict = p->events;
+    }
     pthread_mutex_unlock(&z->mu);
     p->touched_at = now;
     zd_cdict_unref(old);
-    return true;
+    return cleared ? ZD_CLEARED : ZD_INSTALLED;
 }
 
 /* Stops using p's dictionary (it is gone from the store). */
@@ -412,11 +441,12 @@ static enum err zd_adopt(struct zdicts *z, struct zd_project *p, const struct st
     enum err e = store_zdict_touch(z->st, row->dict_id, now);
     if (e)
         return e;
-    if (!zd_install(z, p, row->data, row->len, row->dict_id, row->created, now)) {
+    enum zd_installed r = zd_install(z, p, row->data, row->len, row->dict_id, row->created, now);
+    if (r == ZD_UNUSABLE)
         log_warn("zdicts: stored dictionary %u of project %lld is unusable", row->dict_id,
                  (long long)p->id);
+    if (r != ZD_INSTALLED)
         return E_NOTFOUND;
-    }
     pthread_mutex_lock(&z->mu);
     z->stats.adopted++;
     pthread_mutex_unlock(&z->mu);
@@ -551,8 +581,9 @@ static enum err zd_train(struct zdicts *z, struct zd_project *p, double now)
         }
         if (e)
             goto out;
-        if (!zd_install(z, p, dict.p, dict.len, id, now, now)) {
-            e = E_INVALID;
+        enum zd_installed r = zd_install(z, p, dict.p, dict.len, id, now, now);
+        if (r != ZD_INSTALLED) {
+            e = r == ZD_CLEARED ? E_OK : E_INVALID;
             goto out;
         }
         pthread_mutex_lock(&z->mu);
@@ -576,6 +607,14 @@ out:
 
 static enum err zd_project_step(struct zdicts *z, struct zd_project *p, double now)
 {
+    pthread_mutex_lock(&z->mu);
+    if (p->cleared) { /* as if the project were new */
+        p->cleared = false;
+        p->looked = p->gone = false;
+        p->retry_at = 0;
+        p->events_at_dict = p->events;
+    }
+    pthread_mutex_unlock(&z->mu);
     if (p->gone || now < p->retry_at)
         return E_OK;
     bool adopted = false;

@@ -88,6 +88,13 @@ enum err zdicts_compress(struct zdicts *z, int64_t project_id, double now, const
 enum err zdicts_decompress(struct zdicts *z, const void *in, size_t len, size_t max,
                            struct buf *out, struct errinfo *ei) WUR;
 
+/* A project or an organization was deleted through this node: every project stops using its
+ * dictionary at once and the job looks at each again as if it were new. The deleted
+ * projects' dictionaries are gone with them, and SQLite gives a new project the id of the
+ * newest deleted one, which must not inherit its dictionary. (Other nodes never see an id
+ * again: PostgreSQL's ids come from a sequence.) NULL is fine. */
+void zdicts_clear(struct zdicts *z);
+
 /* The training job, a scheduler entry point (arg: struct zdicts). Adopts, confirms and
  * trains as the DESIGN says; returns the first store error after looking at every project
  * (the scheduler then retries sooner). */

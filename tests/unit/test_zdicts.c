@@ -383,6 +383,36 @@ static void test_unknown_dictionary(void **state)
     buf_free(&samples);
 }
 
+/* A deleted project takes its dictionaries with it; after zdicts_clear() nothing compresses
+ * with them any more, also not a new project that gets the deleted one's id (SQLite reuses
+ * the newest row's id), which starts from nothing. */
+static void test_clear_after_delete(void **state)
+{
+    (void)state;
+    int64_t p = project("doomed");
+    struct zdicts *zd = zdicts_new(T.st);
+    ingest_many(zd, p, 0, ZDICTS_MIN_EVENTS);
+    assert_int_equal(zdicts_job_run(zd, NULL), E_OK);
+    uint32_t d = zdicts_current(zd, p, clock_now());
+    assert_int_not_equal(d, 0);
+    assert_int_equal(store_project_delete(T.st, p), E_OK);
+    struct store_zdict row;
+    assert_int_equal(store_zdict_get(T.st, A, d, &row), E_NOTFOUND);
+    zdicts_clear(zd);
+    assert_int_equal(zdicts_current(zd, p, clock_now()), 0);
+    int64_t q = project("reborn");
+    struct stored s;
+    ingest(zd, q, 1, clock_now(), &s);
+    assert_int_equal(check_stored(zd, q, &s), 0);
+    assert_int_equal(zdicts_job_run(zd, NULL), E_OK);
+    assert_int_equal(zdicts_current(zd, q, clock_now()), 0);
+    ingest(zd, q, 2, clock_now(), &s);
+    assert_int_equal(check_stored(zd, q, &s), 0);
+    assert_int_equal(stats(zd).trained, 1);
+    zdicts_clear(NULL);
+    zdicts_free(zd);
+}
+
 /* ---- many ingest threads while the job retrains ------------------------------------------ */
 
 #define RACE_THREADS 4
@@ -465,9 +495,13 @@ static void test_concurrent_swaps(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_trigger),           cmocka_unit_test(test_too_few_samples),
-        cmocka_unit_test(test_nodes_and_retrain), cmocka_unit_test(test_ttl_and_dropped),
-        cmocka_unit_test(test_facets_decode),     cmocka_unit_test(test_unknown_dictionary),
+        cmocka_unit_test(test_trigger),
+        cmocka_unit_test(test_too_few_samples),
+        cmocka_unit_test(test_nodes_and_retrain),
+        cmocka_unit_test(test_ttl_and_dropped),
+        cmocka_unit_test(test_facets_decode),
+        cmocka_unit_test(test_unknown_dictionary),
+        cmocka_unit_test(test_clear_after_delete),
         cmocka_unit_test(test_concurrent_swaps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
