@@ -7,11 +7,14 @@
  *
  * fill builds one realistic event per issue (bench/eventgen.c, Python and JavaScript
  * shapes) and sends it through snag's own pipeline — JSON parse, normalisation, grouping,
- * zstd compression — exactly as ingest does, then commits EVENTS events spread evenly over
- * the ISSUES issues with store_ingest_batch() in large transactions (the HTTP layer is
- * skipped: that is what makes a million events take seconds instead of minutes). Each event
- * gets a fresh random event_id, a timestamp spread over the last 14 days and one of 20
- * users of its issue; all events of an issue share the stored body of its first event. */
+ * zstd compression — exactly as ingest does once the project has its dictionary (trained,
+ * as api/zdicts.c trains it, from up to ZDICTS_SAMPLES of those bodies and stored; with too
+ * few issues for one the bodies are compressed without), then commits EVENTS events spread
+ * evenly over the ISSUES issues with store_ingest_batch() in large transactions (the HTTP
+ * layer is skipped: that is what makes a million events take seconds instead of minutes).
+ * Each event gets a fresh random event_id, a timestamp spread over the last 14 days and one
+ * of 20 users of its issue; all events of an issue share the stored body of its first
+ * event. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +24,12 @@
 #include "core/buf.h"
 #include "core/ids.h"
 #include "core/jsonx.h"
+#include "api/zdicts.h"
 #include "core/limits.h"
 #include "proto/decompress.h"
 #include "proto/event.h"
 #include "proto/grouping.h"
+#include "proto/zdict.h"
 #include "store/store.h"
 
 #include "eventgen.h"
@@ -33,13 +38,12 @@
 #define SEED_BODY_MAX 16384
 #define SEED_SPAN_SECONDS (14 * 86400.0)
 #define SEED_USERS_PER_ISSUE 20
-#define SEED_ZSTD_LEVEL 1 /* as ingest stores it */
 
 /* What every event of one issue shares: the summary columns and the stored body. */
 struct seed_group {
     char *hash, *title, *culprit, *type, *metadata, *level, *platform, *environment, *release,
         *transaction, *message;
-    struct buf data;
+    struct buf data; /* the normalised JSON, then its stored (compressed) form */
 };
 
 static char *seed_dup(const char *s)
@@ -102,9 +106,9 @@ static enum err seed_prepare(struct seed_group *g, unsigned idx, double ts, stru
     if (!e)
         e = proto_event_group(a, ev, &sum, ei);
     char *json = e ? NULL : jsonx_print(a, ev);
-    buf_init(&g->data, 0);
+    buf_init(&g->data, LIMIT_EVENT_SIZE);
     if (!e)
-        e = json ? proto_zstd_compress(json, strlen(json), SEED_ZSTD_LEVEL, &g->data) : E_NOMEM;
+        e = json ? buf_append(&g->data, json, strlen(json)) : E_NOMEM;
     if (!e)
         seed_copy_summary(g, &sum);
     arena_free(a);
@@ -174,6 +178,58 @@ static enum err seed_events(struct seed_run *r, struct errinfo *ei)
     return E_OK;
 }
 
+/* The project's dictionary, trained from the first groups' bodies and stored; NULL when there
+ * are too few groups for one. */
+static enum err seed_dictionary(struct seed_run *r, ZSTD_CDict **out, struct errinfo *ei)
+{
+    size_t n = r->issues < ZDICTS_SAMPLES ? (size_t)r->issues : ZDICTS_SAMPLES;
+    size_t sizes[ZDICTS_SAMPLES];
+    struct buf samples, dict;
+    *out = NULL;
+    if (n < ZDICTS_MIN_SAMPLES)
+        return E_OK;
+    buf_init(&samples, (size_t)ZDICTS_SAMPLES * LIMIT_EVENT_SIZE);
+    buf_init(&dict, 0);
+    enum err e = E_OK;
+    for (size_t i = 0; i < n && !e; i++) {
+        sizes[i] = r->groups[i].data.len;
+        e = buf_append(&samples, r->groups[i].data.p, sizes[i]);
+    }
+    uint32_t id = PROTO_ZDICT_ID_MIN + (uint32_t)seed_wall() % (1u << 30);
+    for (int k = 0; !e && k < ZDICTS_ID_TRIES; k++, id++) {
+        buf_reset(&dict);
+        e = proto_zdict_train(samples.p, sizes, n, ZDICTS_DICT_MAX, ZDICTS_LEVEL, id, &dict, ei);
+        if (!e)
+            e = store_zdict_insert(r->st, r->project, id, seed_wall(), dict.p, dict.len, NULL);
+        if (e != E_CONFLICT)
+            break;
+        e = E_OK;
+    }
+    if (!e && !(*out = proto_zdict_cdict(dict.p, dict.len, ZDICTS_LEVEL)))
+        e = E_NOMEM;
+    buf_free(&samples);
+    buf_free(&dict);
+    return e;
+}
+
+/* Replaces each group's JSON with its stored form. */
+static enum err seed_compress(struct seed_run *r, struct errinfo *ei)
+{
+    ZSTD_CDict *cd = NULL;
+    enum err e = seed_dictionary(r, &cd, ei);
+    for (uint64_t g = 0; g < r->issues && !e; g++) {
+        struct buf z;
+        buf_init(&z, 0);
+        struct buf *json = &r->groups[g].data;
+        e = cd ? proto_zstd_compress_dict(json->p, json->len, cd, &z)
+               : proto_zstd_compress(json->p, json->len, ZDICTS_LEVEL, &z);
+        buf_free(json);
+        *json = z;
+    }
+    ZSTD_freeCDict(cd);
+    return e;
+}
+
 static enum err seed_fill(struct seed_run *r, struct errinfo *ei)
 {
     double now = seed_wall();
@@ -187,7 +243,8 @@ static enum err seed_fill(struct seed_run *r, struct errinfo *ei)
         if (e)
             return e;
     }
-    return seed_events(r, ei);
+    enum err e = seed_compress(r, ei);
+    return e ? e : seed_events(r, ei);
 }
 
 static void seed_free(struct seed_run *r)

@@ -1,6 +1,7 @@
-/* gen_corpus: writes the seed corpus of fuzz_decompress (fuzz/corpus/fuzz_decompress/), and
- * seeds fuzz_envelope (fuzz/corpus/fuzz_envelope/) from tests/fixtures/envelopes/. Run once
- * from the repository root after changing it; its output is committed:
+/* gen_corpus: writes the seed corpora of fuzz_decompress (fuzz/corpus/fuzz_decompress/) and
+ * fuzz_zdict (fuzz/corpus/fuzz_zdict/), and seeds fuzz_envelope (fuzz/corpus/fuzz_envelope/)
+ * from tests/fixtures/envelopes/. Run once from the repository root after changing it; its
+ * output is committed:
  *   cc -std=c11 -D_GNU_SOURCE fuzz/gen_corpus.c -o /tmp/gen_corpus \
  *      $(pkg-config --cflags --libs zlib libbrotlienc libzstd) && /tmp/gen_corpus
  * Not part of the build (CMake only builds fuzz/fuzz_*.c). */
@@ -10,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zdict.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #define DEC_DIR "fuzz/corpus/fuzz_decompress"
 #define ENV_DIR "fuzz/corpus/fuzz_envelope"
+#define ZD_DIR "fuzz/corpus/fuzz_zdict"
 #define FIX_DIR "tests/fixtures/envelopes"
 #define OUT_MAX (1 << 20)
 
@@ -122,6 +125,103 @@ static void gen_decompress(void)
     write_file(DEC_DIR, "zstd-2mib-zeros-sized", SEL_ZSTD, out, n);
 }
 
+/* ---- fuzz_zdict: flags | dictionary length (LE16) | dictionary | body ------------------------ */
+
+#define ZD_SAMPLES 300
+#define ZD_DICT_MAX (16 * 1024)
+#define ZD_SOURCE 1 /* flags: decode with a dictionary source */
+#define ZD_ANY_ID 2 /* flags: the source hands its dictionary out for any ID */
+
+static unsigned char zd_samples[ZD_SAMPLES * 1024];
+static size_t zd_sizes[ZD_SAMPLES];
+
+/* An event body like those snag stores, k-th of its kind. */
+static size_t zd_event(char *dst, size_t cap, unsigned k)
+{
+    int n = snprintf(dst, cap,
+                     "{\"event_id\":\"%08x%08x%08x%08x\",\"level\":\"error\",\"platform\":"
+                     "\"python\",\"exception\":{\"values\":[{\"type\":\"KeyError\",\"value\":"
+                     "\"'k%u'\",\"stacktrace\":{\"frames\":[{\"filename\":\"app/v%u.py\","
+                     "\"lineno\":%u}]}}]},\"tags\":[[\"browser\",\"Firefox %u\"]],\"user\":"
+                     "{\"id\":\"%u\"}}",
+                     k * 2654435761u, k, ~k, k * 40503u, k % 40, k % 7, 10 + k % 90, 100 + k % 20,
+                     k % 31);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* A dictionary trained on ZD_SAMPLES bodies, with ID id (zstd's own training and header, as
+ * proto/zdict.c makes them). */
+static size_t zd_dict(unsigned id, unsigned char *dict)
+{
+    size_t off = 0;
+    for (unsigned k = 0; k < ZD_SAMPLES; k++) {
+        zd_sizes[k] = zd_event((char *)zd_samples + off, sizeof zd_samples - off, k);
+        off += zd_sizes[k];
+    }
+    static unsigned char trained[ZD_DICT_MAX];
+    size_t n = ZDICT_trainFromBuffer(trained, sizeof trained, zd_samples, zd_sizes, ZD_SAMPLES);
+    size_t hdr = ZDICT_getDictHeaderSize(trained, n);
+    ZDICT_params_t p = {.compressionLevel = 1, .dictID = id};
+    n = ZDICT_finalizeDictionary(dict, ZD_DICT_MAX, trained + hdr, n - hdr, zd_samples, zd_sizes,
+                                 ZD_SAMPLES, p);
+    if (ZDICT_isError(n)) {
+        fprintf(stderr, "dictionary: %s\n", ZDICT_getErrorName(n));
+        exit(1);
+    }
+    return n;
+}
+
+static void zd_write(const char *name, int flags, const unsigned char *dict, size_t dlen,
+                     const void *body, size_t blen)
+{
+    static unsigned char in[OUT_MAX + ZD_DICT_MAX + 3];
+    in[0] = (unsigned char)flags;
+    in[1] = (unsigned char)(dlen & 0xff);
+    in[2] = (unsigned char)(dlen >> 8);
+    memcpy(in + 3, dict, dlen);
+    memcpy(in + 3 + dlen, body, blen);
+    write_file(ZD_DIR, name, -1, in, 3 + dlen + blen);
+}
+
+/* zstd_unsized with a dictionary: a frame that names it but not its size. */
+static size_t zd_unsized(ZSTD_CDict *cd, const void *in, size_t len, unsigned char *dst, size_t cap)
+{
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx_refCDict(c, cd);
+    ZSTD_inBuffer ib = {in, len, 0};
+    ZSTD_outBuffer ob = {dst, cap, 0};
+    ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_continue);
+    ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_end);
+    ZSTD_freeCCtx(c);
+    return ob.pos;
+}
+
+static void gen_zdict(void)
+{
+    static unsigned char dict[ZD_DICT_MAX], other[ZD_DICT_MAX], zeros[2 << 20];
+    size_t dlen = zd_dict(40001, dict), olen = zd_dict(40002, other);
+    char ev[1024];
+    size_t evlen = zd_event(ev, sizeof ev, 5000);
+    ZSTD_CDict *cd = ZSTD_createCDict(dict, dlen, 1);
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    size_t n = ZSTD_compress_usingCDict(c, out, OUT_MAX, ev, evlen, cd);
+    zd_write("dict-event", ZD_SOURCE, dict, dlen, out, n);
+    zd_write("dict-event-no-source", 0, dict, dlen, out, n);
+    zd_write("dict-event-wrong-dict", ZD_SOURCE | ZD_ANY_ID, other, olen, out, n);
+    zd_write("dict-event-no-dict", ZD_SOURCE, dict, 0, out, n);
+    zd_write("dict-event-truncated", ZD_SOURCE, dict, dlen, out, n - 2);
+    out[n / 2] ^= 0x40;
+    zd_write("dict-event-corrupt", ZD_SOURCE, dict, dlen, out, n);
+    n = ZSTD_compress(out, OUT_MAX, ev, evlen, 1);
+    zd_write("plain-event", ZD_SOURCE, dict, dlen, out, n);
+    n = ZSTD_compress_usingCDict(c, out, OUT_MAX, zeros, sizeof zeros, cd);
+    zd_write("dict-2mib-zeros-sized", ZD_SOURCE, dict, dlen, out, n);
+    n = zd_unsized(cd, zeros, sizeof zeros, out, OUT_MAX);
+    zd_write("dict-2mib-zeros", ZD_SOURCE, dict, dlen, out, n);
+    ZSTD_freeCCtx(c);
+    ZSTD_freeCDict(cd);
+}
+
 /* The broken fixtures worth seeding; every "ok-" fixture is seeded too. */
 static const char *bad_seeds[] = {
     "bad-truncated-sized-payload.env", "bad-length-larger-than-body.env", "bad-huge-length.env",
@@ -168,6 +268,7 @@ static void gen_envelope(void)
 int main(void)
 {
     gen_decompress();
+    gen_zdict();
     gen_envelope();
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "api/app.h"
 #include "api/live.h"
 #include "api/writer.h"
+#include "api/zdicts.h"
 #include "auth/passwords.h"
 #include "api/keycache.h"
 #include "api/ratelimit.h"
@@ -144,18 +145,27 @@ static int cmd_serve(void)
     app.throttle = throttle_new(0);
     app.ratelimit = ratelimit_new(0);
     app.keys = keycache_new();
+    app.zdicts = zdicts_new(st);
     app.writer = writer_start(st);
     app.live = live_start(&app);
     writer_set_live(app.writer, app.live);
     struct retention_job retention = {.st = st, .days = cfg.retention_days};
     struct scheduler *sched = main_start_jobs(&retention);
     /* tag values and hourly counts, on a thread of their own (never in ingest's way) */
-    struct facets_job facets = {.st = st, .lag = -1, .retention_days = cfg.retention_days};
+    struct facets_job facets = {
+        .st = st, .zdicts = app.zdicts, .lag = -1, .retention_days = cfg.retention_days};
     const struct sched_job facets_jobs[] = {
         {"facets", FACETS_EVERY, FACETS_RETRY, facets_job_run, &facets}};
     struct scheduler *facets_sched = scheduler_new(facets_jobs, 1);
     if (scheduler_start(facets_sched) != 0)
         fatal(1, "cannot start the facets thread");
+    /* compression dictionaries, trained on a thread of their own: a new project's first one
+     * must not wait behind retention or a long facets pass */
+    const struct sched_job zdict_jobs[] = {
+        {"zdicts", ZDICTS_EVERY, ZDICTS_RETRY, zdicts_job_run, app.zdicts}};
+    struct scheduler *zdict_sched = scheduler_new(zdict_jobs, 1);
+    if (scheduler_start(zdict_sched) != 0)
+        fatal(1, "cannot start the dictionary thread");
     size_t nroutes;
     const struct route *routes = app_routes(&nroutes);
     struct http_server_opts o = {.bind = cfg.bind,
@@ -185,11 +195,13 @@ static int cmd_serve(void)
     app.live = NULL;
     scheduler_stop(sched); /* the running job stops at its next transaction */
     scheduler_stop(facets_sched);
+    scheduler_stop(zdict_sched);
     http_server_stop(srv);
     mailq_stop(app.mail); /* after the server: no handler queues mail any more */
     throttle_free(app.throttle);
     ratelimit_free(app.ratelimit);
     keycache_free(app.keys);
+    zdicts_free(app.zdicts); /* after the server and every job: nobody compresses any more */
     store_close(st);
     if (lock_fd >= 0)
         close(lock_fd);

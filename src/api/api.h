@@ -113,8 +113,9 @@ cJSON *api_json_issue(const struct app *app, const struct store_issue *i,
                       const struct store_project *project);
 /* Short id: SLUG-<base32 of short_num>, in the arena. */
 char *api_short_id(struct arena *a, const char *project_slug, int64_t num);
-/* The Sentry event shape (entries, tags as {key, value}, …) from a stored row. NULL when
+/* The Sentry event shape (entries, tags as {key, value}, …) from a stored row, its body
+ * decompressed through zd (api/zdicts.h; NULL: bodies without a dictionary only). NULL when
  * the stored body cannot be read. */
-cJSON *api_json_event(struct arena *a, const struct store_event_row *row);
+cJSON *api_json_event(struct arena *a, struct zdicts *zd, const struct store_event_row *row);
 
 #endif

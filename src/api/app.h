@@ -35,6 +35,7 @@ struct ratelimit;
 struct keycache;
 struct live;
 struct mailq;
+struct zdicts;
 
 struct ingest_stats {
     atomic_ullong events_stored;
@@ -55,6 +56,7 @@ struct app {
     struct keycache *keys;       /* client keys for ingest (api/keycache.h); NULL: no cache */
     struct live *live;           /* live updates over WebSocket (api/live.h); NULL: none */
     struct mailq *mail;          /* outgoing mail (core/mailq.h); NULL: none is sent */
+    struct zdicts *zdicts;       /* stored bodies' dictionaries (api/zdicts.h); NULL: none used */
 };
 
 /* The whole route table (api/routes.c). */

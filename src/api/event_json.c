@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/zdicts.h"
 #include "core/buf.h"
 #include "core/jsonx.h"
 #include "core/limits.h"
-#include "proto/decompress.h"
 
 static cJSON *ej_dup(const cJSON *v)
 {
@@ -253,12 +253,12 @@ static cJSON *ej_tags(const cJSON *ev)
     return out;
 }
 
-static cJSON *ej_load(struct arena *a, const struct store_event_row *row)
+static cJSON *ej_load(struct arena *a, struct zdicts *zd, const struct store_event_row *row)
 {
     struct buf b;
     buf_init(&b, 4 * LIMIT_EVENT_SIZE);
     cJSON *ev = NULL;
-    if (proto_decompress(ENC_ZSTD, row->data, row->data_len, b.max, &b, NULL) == E_OK &&
+    if (zdicts_decompress(zd, row->data, row->data_len, b.max, &b, NULL) == E_OK &&
         jsonx_parse(a, b.p ? b.p : "", b.len, &ev, NULL) != E_OK)
         ev = NULL;
     buf_free(&b);
@@ -272,9 +272,9 @@ static void ej_add_time(cJSON *o, const char *key, double t)
     cJSON_AddStringToObject(o, key, iso);
 }
 
-cJSON *api_json_event(struct arena *a, const struct store_event_row *row)
+cJSON *api_json_event(struct arena *a, struct zdicts *zd, const struct store_event_row *row)
 {
-    const cJSON *ev = ej_load(a, row);
+    const cJSON *ev = ej_load(a, zd, row);
     if (!ev)
         return NULL;
     cJSON *o = cJSON_CreateObject();

@@ -24,7 +24,7 @@ static void events_lighten(cJSON *o)
 static void events_respond_one(struct http_request *req, struct app *app,
                                const struct store_event_row *row)
 {
-    cJSON *o = api_json_event(http_arena(req), row);
+    cJSON *o = api_json_event(http_arena(req), app->zdicts, row);
     char next[33], prev[33];
     enum err e = o ? store_event_neighbours(app->st, row->issue_id, row, next, prev) : E_DB;
     if (e) {
@@ -71,7 +71,7 @@ static void events_respond_page(struct http_request *req, struct app *app, bool 
     bool heavy = full && (strcmp(full, "true") == 0 || strcmp(full, "1") == 0);
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
-        cJSON *o = api_json_event(a, &rows[i]);
+        cJSON *o = api_json_event(a, app->zdicts, &rows[i]);
         if (o && !heavy)
             events_lighten(o);
         if (o)

@@ -3,10 +3,11 @@
  * DESIGN: everything up to the commit happens on the request's own thread and allocates from
  * the request arena: credentials, key lookup, decompression (into a capped heap buffer the
  * arena frees), envelope framing, JSON parse, normalisation, grouping and zstd compression of
- * the stored body, the event inside a jsonx arena scope (its tree lives in the arena). The one
- * event of a request then becomes a writer job living in the arena; the connection is suspended
- * until the writer's done() callback, which only records the result and resumes it; the
- * answer is then built on the request's own thread (ingest_answer). */
+ * the stored body (with the project's dictionary, api/zdicts.h), the event inside a jsonx arena
+ * scope (its tree lives in the arena). The one event of a request then becomes a writer job
+ * living in the arena; the connection is suspended until the writer's done() callback, which
+ * only records the result and resumes it; the answer is then built on the request's own
+ * thread (ingest_answer). */
 #include "api/ingest.h"
 
 #include <ctype.h>
@@ -20,6 +21,7 @@
 #include "api/feedback.h"
 #include "api/keycache.h"
 #include "api/ratelimit.h"
+#include "api/zdicts.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/jsonx.h"
@@ -30,8 +32,6 @@
 #include "proto/envelope.h"
 #include "proto/event.h"
 #include "proto/grouping.h"
-
-#define ZSTD_STORE_LEVEL 1 /* level 3 saves 1.4% of the bytes for 3 more µs per event */
 
 struct ingest {
     struct http_request *req;
@@ -207,7 +207,7 @@ static enum err ingest_prepare_scoped(struct ingest *in, struct slice payload,
         return E_NOMEM;
     buf_init(z, 0);
     arena_defer(in->a, ingest_buf_free, z);
-    if ((e = proto_zstd_compress(json, strlen(json), ZSTD_STORE_LEVEL, z)))
+    if ((e = zdicts_compress(in->app->zdicts, in->project_id, in->received, json, strlen(json), z)))
         return errinfo_set(ei, e, "cannot compress event");
     memcpy(in->event_id, sum.event_id, sizeof in->event_id);
     struct store_event_in *s = &in->job.ev;

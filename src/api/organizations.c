@@ -5,6 +5,7 @@
 #include "api/accounts.h"
 #include "api/api.h"
 #include "api/keycache.h"
+#include "api/zdicts.h"
 #include "api/handlers.h"
 #include "auth/roles.h"
 #include "core/jsonx.h"
@@ -180,6 +181,7 @@ enum handler_result h_org_delete(struct http_request *req, void *app)
         return HANDLER_DONE;
     enum err e = store_org_delete(ap->st, org.id);
     keycache_clear(ap->keys);
+    zdicts_clear(ap->zdicts);
     api_respond_deleted(req, e);
     return HANDLER_DONE;
 }

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "api/keycache.h"
+#include "api/zdicts.h"
 #include "api/handlers.h"
 #include "api/project_stats.h"
 #include "core/jsonx.h"
@@ -180,6 +181,7 @@ enum handler_result h_project_delete(struct http_request *req, void *app)
         return HANDLER_DONE;
     enum err e = store_project_delete(ap->st, proj.id);
     keycache_clear(ap->keys);
+    zdicts_clear(ap->zdicts);
     api_respond_deleted(req, e);
     return HANDLER_DONE;
 }

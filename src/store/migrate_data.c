@@ -53,6 +53,8 @@ static const struct mig_table mig_tables[] = {
      "metadata:t platform:t logger:t first_seen:r last_seen:r times_seen:i user_count:i",
      true},
     {"issue_users", "issue_id:i user_key:t", false},
+    /* before events: their bodies may name these dictionaries */
+    {"zdicts", "id:i dict_id:i project_id:i created:r last_used:r data:x", true},
     {"events",
      "id:i project_id:i issue_id:i event_id:t timestamp:r received:r level:t platform:t "
      "environment:t release:t transaction_name:t user_key:t message:t data:x",

@@ -1,7 +1,8 @@
 /* migrate_data: `snag migrate-data --from URL --to URL` — copies a whole snag database from
  * SQLite to an empty PostgreSQL one (the move to several nodes): users, API tokens,
  * organizations and members, teams, projects and their teams, keys, issues with their
- * counters and short numbers, distinct issue users and events (bodies byte for byte);
+ * counters and short numbers, distinct issue users, the compression dictionaries of the
+ * stored bodies and events (bodies byte for byte);
  * then event_ids, the daily partitions the events need and the id sequences. */
 #ifndef SNAG_STORE_MIGRATE_DATA_H
 #define SNAG_STORE_MIGRATE_DATA_H

@@ -44,6 +44,9 @@ static void pgo_params(const struct store_q_params *in, struct pg_params *out)
         case SQT_TEXT:
             pg_p_text(out, in->v[i].s);
             break;
+        case SQT_BLOB:
+            pg_p_bin(out, in->v[i].s, in->v[i].len);
+            break;
         case SQT_NULL:
         default:
             pg_p_text(out, NULL);

@@ -45,6 +45,9 @@ static void sqo_bind(sqlite3_stmt *s, const struct store_q_params *p)
         case SQT_TEXT:
             sqlite3_bind_text(s, idx, p->v[i].s, -1, SQLITE_STATIC);
             break;
+        case SQT_BLOB:
+            sqlite3_bind_blob64(s, idx, p->v[i].s, p->v[i].len, SQLITE_STATIC);
+            break;
         case SQT_NULL:
         default:
             sqlite3_bind_null(s, idx);

@@ -583,6 +583,47 @@ enum err store_facets_run(struct store *st, size_t batch, double now, double lag
  * removed events received before cutoff); *queued gets how many. */
 enum err store_facets_prune(struct store *st, double cutoff, int64_t *queued) WUR;
 
+/* ---- zstd dictionaries of stored event bodies (store_zdicts.c; api/zdicts.h owns them) ---- */
+
+struct store_zdict {
+    int64_t id, project_id;
+    uint32_t dict_id; /* the zstd dictionary ID its frames carry; never 0 */
+    double created, last_used;
+    const void *data; /* the whole dictionary, arena-owned */
+    size_t len;
+};
+
+/* One stored event body (arena-owned). */
+struct store_blob {
+    const void *data;
+    size_t len;
+};
+
+/* Stores a project's dictionary, last used at created. E_CONFLICT when dict_id is taken
+ * (another node's dictionary: pick another id), E_NOTFOUND when the project is gone.
+ * id_out may be NULL. */
+enum err store_zdict_insert(struct store *st, int64_t project_id, uint32_t dict_id, double created,
+                            const void *data, size_t len, int64_t *id_out) WUR;
+/* The dictionary whose ID is dict_id; E_NOTFOUND when there is none. */
+enum err store_zdict_get(struct store *st, struct arena *a, uint32_t dict_id,
+                         struct store_zdict *out) WUR;
+/* The project's newest dictionary (latest created, then highest id); E_NOTFOUND when none. */
+enum err store_zdict_newest(struct store *st, struct arena *a, int64_t project_id,
+                            struct store_zdict *out) WUR;
+/* Records that a node compresses with dict_id at now (last_used never moves back);
+ * E_NOTFOUND when it is gone. Atomic against store_zdict_prune: once this returned E_OK, a
+ * prune with before <= now keeps the dictionary. */
+enum err store_zdict_touch(struct store *st, uint32_t dict_id, double now) WUR;
+/* The stored bodies of the project's most recent events (latest received first), at most
+ * limit (1..STORE_LIST_MAX): the samples a dictionary is trained from. PostgreSQL takes them
+ * from the project's 64 most recently seen issues only (store_zdicts.c says why). */
+enum err store_zdict_samples(struct store *st, struct arena *a, int64_t project_id, int limit,
+                             struct store_blob **rows, size_t *n) WUR;
+/* Deletes every dictionary last used before `before` whose project has a newer one (created
+ * later); *deleted gets how many. The caller picks `before` so that every event compressed
+ * with such a dictionary has been removed by retention (api/zdicts.h: zdicts_prune_before). */
+enum err store_zdict_prune(struct store *st, double before, int64_t *deleted) WUR;
+
 /* ---- comments and user reports ---- */
 
 struct store_comment {

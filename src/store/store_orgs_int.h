@@ -15,13 +15,14 @@
 
 #define STORE_Q_PARAMS_MAX 32
 
-enum store_q_type { SQT_NULL, SQT_INT, SQT_REAL, SQT_TEXT, SQT_BOOL };
+enum store_q_type { SQT_NULL, SQT_INT, SQT_REAL, SQT_TEXT, SQT_BOOL, SQT_BLOB };
 
 struct store_q_param {
     enum store_q_type t;
     int64_t i;
     double r;
-    const char *s;
+    const char *s; /* SQT_TEXT: NUL-terminated; SQT_BLOB: len bytes */
+    size_t len;
 };
 
 /* Parameters $1..$n of one statement, each of which the SQL must use (PostgreSQL infers

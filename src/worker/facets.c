@@ -8,12 +8,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "api/zdicts.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/jsonx.h"
 #include "core/limits.h"
 #include "core/log.h"
-#include "proto/decompress.h"
 
 #define FACETS_DAY 86400.0
 
@@ -54,12 +54,11 @@ static bool facets_user(struct arena *a, const cJSON *user, struct store_facets_
 enum err facets_decode(struct arena *a, const void *data, size_t len,
                        struct store_facets_tag **tags, size_t *n, void *ctx)
 {
-    (void)ctx;
     struct buf b;
     buf_init(&b, 4 * LIMIT_EVENT_SIZE);
     cJSON *ev = NULL;
     *n = 0;
-    enum err e = proto_decompress(ENC_ZSTD, data, len, b.max, &b, NULL);
+    enum err e = zdicts_decompress(ctx, data, len, b.max, &b, NULL);
     if (!e)
         e = jsonx_parse(a, b.p ? b.p : "", b.len, &ev, NULL);
     buf_free(&b);
@@ -123,7 +122,7 @@ enum err facets_job_run(void *arg, const atomic_bool *stop)
         if (stop && atomic_load(stop))
             break;
         e = store_facets_run(j->st, j->batch ? j->batch : FACETS_BATCH, clock_now(),
-                             j->lag < 0 ? FACETS_LAG : j->lag, facets_decode, NULL, &r, &ei);
+                             j->lag < 0 ? FACETS_LAG : j->lag, facets_decode, j->zdicts, &r, &ei);
         if (!e)
             facets_sum(&j->last, &r);
     }

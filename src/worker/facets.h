@@ -23,8 +23,11 @@
 #define FACETS_MAX_BATCHES 50     /* batches per pass; the rest waits for the next one */
 #define FACETS_NICE 10            /* added to the job thread's nice value */
 
+struct zdicts;
+
 struct facets_job {
     struct store *st;                /* borrowed */
+    struct zdicts *zdicts;           /* borrowed: bodies' dictionaries (NULL: none) */
     size_t batch;                    /* 0: FACETS_BATCH */
     double lag;                      /* seconds; negative: FACETS_LAG */
     int retention_days;              /* events older than this are gone (0: no pruning) */
@@ -37,7 +40,8 @@ struct facets_job {
 enum err facets_job_run(void *arg, const atomic_bool *stop);
 
 /* store_facets_decode_fn: the tags of a stored event body — its "tags" pairs plus user.id,
- * user.email, user.username and user.ip from its user (for search). Strings live in a. */
+ * user.email, user.username and user.ip from its user (for search). Strings live in a. ctx
+ * is the struct zdicts the body is decompressed through (NULL: bodies without one only). */
 enum err facets_decode(struct arena *a, const void *data, size_t len,
                        struct store_facets_tag **tags, size_t *n, void *ctx);
 

@@ -2,10 +2,23 @@
  * clock_now() at each run, so tests drive the jobs with clock_set_fake(). */
 #include "worker/retention.h"
 
+#include "api/zdicts.h"
 #include "core/clock.h"
 #include "core/log.h"
 
 #define RETENTION_DAY 86400.0
+
+/* A failure here is logged and left for the next run: the events are gone either way. */
+static void retention_prune_zdicts(struct retention_job *j, double cutoff)
+{
+    int64_t n = 0;
+    enum err e = store_zdict_prune(j->st, zdicts_prune_before(cutoff), &n);
+    j->zdicts_pruned = e ? 0 : n;
+    if (e)
+        log_warn("retention: dictionaries not pruned: %s", err_name(e));
+    else if (n)
+        log_info("retention: %lld unused compression dictionaries removed", (long long)n);
+}
 
 enum err retention_job_run(void *arg, const atomic_bool *stop)
 {
@@ -20,6 +33,9 @@ enum err retention_job_run(void *arg, const atomic_bool *stop)
         return e;
     }
     j->last = r;
+    /* Dictionaries no kept event can need go once every event before cutoff has. */
+    if (!r.skipped && !r.interrupted)
+        retention_prune_zdicts(j, cutoff);
     if (r.skipped)
         log_debug("retention: another node is running it");
     else if (r.events_deleted || r.partitions_dropped || r.issues_deleted || r.issues_updated)

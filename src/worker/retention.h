@@ -1,7 +1,8 @@
 /* retention: the jobs that keep the events table within GLITCHTIP_RETENTION_DAYS —
- * deleting expired events (store_retention_run) and, on PostgreSQL, creating the coming
- * days' partitions (store_partitions_maintain). Both run under the scheduler (daily and at
- * start-up); both are safe with several nodes (the store serialises them). */
+ * deleting expired events (store_retention_run) and then the compression dictionaries no
+ * kept event can need (store_zdict_prune, api/zdicts.h) and, on PostgreSQL, creating the
+ * coming days' partitions (store_partitions_maintain). Both run under the scheduler (daily
+ * and at start-up); both are safe with several nodes (the store serialises them). */
 #ifndef SNAG_WORKER_RETENTION_H
 #define SNAG_WORKER_RETENTION_H
 
@@ -20,6 +21,7 @@ struct retention_job {
     int days;                           /* events received more than this many days ago go */
     size_t batch;                       /* 0: RETENTION_BATCH */
     struct store_retention_result last; /* what the last run did (for tests and logs) */
+    int64_t zdicts_pruned;              /* dictionaries the last run removed (zdicts.h) */
 };
 
 /* Scheduler entry points; arg is a struct retention_job. */

@@ -1,8 +1,8 @@
 /* The restore drill, on both backends: ingest, `backup`, wipe the database, `restore`,
- * and compare counts, issues and sample events; plus pruning, the refusals (a server is
- * running, a dump of the other backend, a damaged dump) and file modes. SQLite always;
- * PostgreSQL when SNAG_TEST_DATABASE_URL is a postgres:// URL (scripts/test.sh's second
- * pass): the drill then uses its own database, snag_backup_test, on that server. */
+ * and compare counts, issues, sample events and the project's compression dictionary; plus pruning,
+ * the refusals (a server is running, a dump of the other backend, a damaged dump) and file modes.
+ * SQLite always; PostgreSQL when SNAG_TEST_DATABASE_URL is a postgres:// URL (scripts/test.sh's
+ * second pass): the drill then uses its own database, snag_backup_test, on that server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +55,7 @@ struct snapshot {
     size_t nissues;
     char event_ids[3][33];
     struct store_event_row samples[3];
+    struct store_zdict zdict;
 };
 
 static int64_t fill(struct store *st, struct arena *a)
@@ -87,6 +88,9 @@ static int64_t fill(struct store *st, struct arena *a)
                                          .data_len = strlen(body)};
     }
     assert_int_equal(store_ingest_batch(st, evs, NEVENTS, &ei), E_OK);
+    static const char dict[] = "a dictionary \x00\x01\xff of bytes";
+    assert_int_equal(
+        store_zdict_insert(st, p.id, 3000000001u, clock_now() - 5, dict, sizeof dict, NULL), E_OK);
     return p.id;
 }
 
@@ -112,6 +116,7 @@ static void snap(struct store *st, struct arena *a, int64_t project_id, struct s
         assert_int_equal(store_event_by_id(st, a, project_id, s->event_ids[i], &s->samples[i]),
                          E_OK);
     }
+    assert_int_equal(store_zdict_newest(st, a, project_id, &s->zdict), E_OK);
 }
 
 static void compare(const struct snapshot *x, const struct snapshot *y)
@@ -132,6 +137,10 @@ static void compare(const struct snapshot *x, const struct snapshot *y)
         assert_int_equal(a->data_len, b->data_len);
         assert_memory_equal(a->data, b->data, a->data_len);
     }
+    const struct store_zdict *a = &x->zdict, *b = &y->zdict;
+    assert_true(a->id == b->id && a->dict_id == b->dict_id && a->dict_id == 3000000001u &&
+                a->created == b->created && a->last_used == b->last_used && a->len == b->len);
+    assert_memory_equal(a->data, b->data, a->len);
 }
 
 /* ---- helpers for files ------------------------------------------------------------------ */

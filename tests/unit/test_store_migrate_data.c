@@ -1,5 +1,6 @@
 /* `snag migrate-data` from SQLite to a real PostgreSQL: every kind of row arrives with its
- * id, counters and bytes; sequences and issue counters continue where SQLite stopped; a
+ * id, counters and bytes (compression dictionaries too, and the bodies compressed with them
+ * decompress on the target); sequences and issue counters continue where SQLite stopped; a
  * target that holds data is refused. Needs SNAG_TEST_DATABASE_URL (postgres://; skipped
  * otherwise) and uses its own database, snag_migrate_test, on that server. */
 #include <setjmp.h>
@@ -14,8 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/zdicts.h"
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/clock.h"
+#include "core/limits.h"
+#include "proto/decompress.h"
+#include "proto/zdict.h"
 #include "store/migrate_data.h"
 #include "store/store.h"
 
@@ -50,8 +56,66 @@ static struct store *open_store(const char *url)
 }
 
 struct ids {
-    int64_t user, token, project, issues[3];
+    int64_t user, token, project, issues[3], zdict;
 };
+
+#define ZD_ID 77777u /* the source's compression dictionary */
+#define ZD_EVENTS 6  /* events compressed with it (ids 200…), one more without (ids 300) */
+
+/* The normalised body of event i of the dictionary's project. */
+static char *zd_json(struct arena *a, int i)
+{
+    return arena_printf(a,
+                        "{\"event_id\":\"%032x\",\"level\":\"error\",\"exception\":{\"values\":"
+                        "[{\"type\":\"TypeError\",\"value\":\"x%d is undefined\"}]},\"tags\":[["
+                        "\"browser\",\"Chrome %d\"]],\"extra\":{\"e\":\"tab\\there\"}}",
+                        i, i % 9, 100 + i % 11);
+}
+
+/* A dictionary trained on the project's bodies, stored, and events compressed with it. */
+static void fill_zdict(struct store *st, struct arena *a, int64_t project, struct ids *ids)
+{
+    struct buf samples, dict;
+    size_t sizes[200];
+    buf_init(&samples, 4 * MIB);
+    buf_init(&dict, 0);
+    for (int i = 0; i < 200; i++) {
+        const char *j = zd_json(a, 1000 + i);
+        sizes[i] = strlen(j);
+        assert_int_equal(buf_append(&samples, j, sizes[i]), E_OK);
+    }
+    assert_int_equal(proto_zdict_train(samples.p, sizes, 200, 16 * 1024, 1, ZD_ID, &dict, NULL),
+                     E_OK);
+    assert_int_equal(
+        store_zdict_insert(st, project, ZD_ID, clock_now() - 3600, dict.p, dict.len, &ids->zdict),
+        E_OK);
+    assert_int_equal(store_zdict_touch(st, ZD_ID, clock_now() - 60), E_OK);
+    ZSTD_CDict *cd = proto_zdict_cdict(dict.p, dict.len, 1);
+    assert_non_null(cd);
+    for (int i = 0; i <= ZD_EVENTS; i++) {
+        const char *j = zd_json(a, i);
+        struct buf z;
+        buf_init(&z, 0);
+        if (i < ZD_EVENTS)
+            assert_int_equal(proto_zstd_compress_dict(j, strlen(j), cd, &z), E_OK);
+        else
+            assert_int_equal(proto_zstd_compress(j, strlen(j), 1, &z), E_OK);
+        struct store_event_in ev = {.project_id = project,
+                                    .event_id =
+                                        arena_printf(a, "%032x", i < ZD_EVENTS ? 200 + i : 300),
+                                    .timestamp = 1.7e9,
+                                    .received = clock_now() - 60,
+                                    .hash = "zd",
+                                    .title = "TypeError",
+                                    .data = z.p,
+                                    .data_len = z.len};
+        assert_int_equal(store_ingest_batch(st, &ev, 1, NULL), E_OK);
+        buf_free(&z);
+    }
+    ZSTD_freeCDict(cd);
+    buf_free(&samples);
+    buf_free(&dict);
+}
 
 /* The source: accounts, an org with a team, project and key, 30 events in 3 issues (one
  * resolved), bodies with every byte value that could trip an escaper. */
@@ -101,6 +165,7 @@ static void fill(struct store *st, struct arena *a, struct ids *ids)
     assert_int_equal(store_totp_enable(st, ids->user, 123456, codes, 3), E_OK);
     assert_int_equal(store_recovery_use(st, ids->user, "c0ffee02"), E_OK);
     assert_int_equal(store_org_set_require_2fa(st, o.id, true), E_OK);
+    fill_zdict(st, a, p.id, ids);
 }
 
 static void check_issue(struct arena *a, struct store *x, struct store *y, int64_t id)
@@ -143,7 +208,7 @@ static void check_copy(struct store *src, struct store *dst, const struct ids *i
     struct store_key k;
     assert_int_equal(store_key_by_public(dst, a, "00112233445566778899aabbccddeeff", &k), E_OK);
     assert_true(k.project_id == ids->project && k.active);
-    assert_int_equal(store_event_count(dst, ids->project), 30);
+    assert_int_equal(store_event_count(dst, ids->project), 30 + ZD_EVENTS + 1);
     for (int i = 0; i < 3; i++)
         check_issue(a, src, dst, ids->issues[i]);
     for (int i = 0; i < 30; i += 7) {
@@ -155,6 +220,28 @@ static void check_copy(struct store *src, struct store *dst, const struct ids *i
                     x.received == y.received && x.data_len == y.data_len);
         assert_memory_equal(x.data, y.data, x.data_len);
     }
+    /* the dictionary row arrives whole, and the copied bodies decompress through it */
+    struct store_zdict zx, zy;
+    assert_int_equal(store_zdict_get(src, a, ZD_ID, &zx), E_OK);
+    assert_int_equal(store_zdict_get(dst, a, ZD_ID, &zy), E_OK);
+    assert_true(zx.id == zy.id && zx.id == ids->zdict && zx.project_id == zy.project_id &&
+                zx.created == zy.created && zx.last_used == zy.last_used && zx.len == zy.len);
+    assert_memory_equal(zx.data, zy.data, zx.len);
+    struct zdicts *zd = zdicts_new(dst);
+    for (int i = 0; i <= ZD_EVENTS; i++) {
+        struct store_event_row y;
+        char *eid = arena_printf(a, "%032x", i < ZD_EVENTS ? 200 + i : 300);
+        assert_int_equal(store_event_by_id(dst, a, ids->project, eid, &y), E_OK);
+        assert_int_equal(proto_zstd_frame_dict(y.data, y.data_len), i < ZD_EVENTS ? ZD_ID : 0);
+        struct buf out;
+        buf_init(&out, LIMIT_EVENT_SIZE);
+        assert_int_equal(zdicts_decompress(zd, y.data, y.data_len, out.max, &out, NULL), E_OK);
+        const char *want = zd_json(a, i);
+        assert_int_equal(out.len, strlen(want));
+        assert_memory_equal(out.p, want, out.len);
+        buf_free(&out);
+    }
+    zdicts_free(zd);
     arena_free(a);
 }
 
@@ -182,8 +269,12 @@ static void check_continues(struct store *dst, const struct ids *ids)
     assert_int_equal(store_ingest_batch(dst, ev, 2, &ei), E_OK);
     struct store_issue i;
     assert_int_equal(store_issue_by_id(dst, a, ev[0].issue_id, &i), E_OK);
-    assert_int_equal(i.short_num, 4);
+    assert_int_equal(i.short_num, 5);
     assert_true(ev[1].duplicate);
+    int64_t zid = 0;
+    assert_int_equal(store_zdict_insert(dst, ids->project, ZD_ID + 1, clock_now(), "d", 1, &zid),
+                     E_OK);
+    assert_int_equal(zid, ids->zdict + 1);
     arena_free(a);
 }
 
@@ -207,7 +298,7 @@ static void test_sqlite_to_postgres(void **state)
     enum err e = migrate_data(src_url, dst_url, &stats, &ei);
     if (e)
         fail_msg("migrate-data: %s", ei.detail);
-    assert_int_equal(stats.events, 30);
+    assert_int_equal(stats.events, 30 + ZD_EVENTS + 1);
     struct store *dst = open_store(dst_url);
     check_copy(src, dst, &ids);
     check_continues(dst, &ids);

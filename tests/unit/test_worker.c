@@ -1,6 +1,7 @@
 /* Tests of the background jobs: the scheduler's timing (driven by hand with explicit
- * times, and as a thread that must stop promptly) and the retention job with a fake clock
- * (core/clock.h clock_set_fake) on a fresh SQLite or PostgreSQL database (helpers/testdb.h). */
+ * times, and as a thread that must stop promptly) and the retention job — events, then the
+ * compression dictionaries no kept event can need — with a fake clock (core/clock.h
+ * clock_set_fake) on a fresh SQLite or PostgreSQL database (helpers/testdb.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +151,13 @@ static void test_retention_job_fake_clock(void **state)
         event_at(p.id, "00000000000000000000000000000003", "new", now - 10 * day),
     };
     assert_int_equal(store_ingest_batch(st, evs, 3, &ei), E_OK);
+    /* compression dictionaries: A superseded and unused for 200 days, B superseded but used
+     * 89 days ago (kept events may need it), C the newest (never pruned) */
+    assert_int_equal(store_zdict_insert(st, p.id, 60001, now - 200 * day, "A", 1, NULL), E_OK);
+    assert_int_equal(store_zdict_insert(st, p.id, 60002, now - 150 * day, "B", 1, NULL), E_OK);
+    assert_int_equal(store_zdict_insert(st, p.id, 60003, now - 100 * day, "C", 1, NULL), E_OK);
+    assert_int_equal(store_zdict_touch(st, 60002, now - 89 * day), E_OK);
+    struct store_zdict z;
 
     /* through the scheduler, as serve runs it: days from the configuration, now from the
      * clock, batches of one row */
@@ -164,6 +172,10 @@ static void test_retention_job_fake_clock(void **state)
     assert_int_equal(store_event_count(st, p.id), 1);
     struct store_issue i;
     assert_int_equal(store_issue_by_id(st, a, evs[0].issue_id, &i), E_NOTFOUND);
+    assert_int_equal(job.zdicts_pruned, 1);
+    assert_int_equal(store_zdict_get(st, a, 60001, &z), E_NOTFOUND);
+    assert_int_equal(store_zdict_get(st, a, 60002, &z), E_OK);
+    assert_int_equal(store_zdict_get(st, a, 60003, &z), E_OK);
 
     /* 81 days on, the last event is 91 days old: the next daily run removes it */
     clock_set_fake(now + 81 * day);
@@ -171,6 +183,9 @@ static void test_retention_job_fake_clock(void **state)
     assert_int_equal(job.last.events_deleted, 1);
     assert_int_equal(store_event_count(st, p.id), 0);
     assert_int_equal(store_issue_by_id(st, a, evs[2].issue_id, &i), E_NOTFOUND);
+    assert_int_equal(job.zdicts_pruned, 1); /* B's events are gone now */
+    assert_int_equal(store_zdict_get(st, a, 60002, &z), E_NOTFOUND);
+    assert_int_equal(store_zdict_get(st, a, 60003, &z), E_OK);
     /* partition maintenance succeeds on both (on SQLite there is nothing to do) */
     assert_int_equal(retention_job_partitions(&job, NULL), E_OK);
     clock_set_fake(0);

@@ -21,6 +21,7 @@
 #include "api/live.h"
 #include "api/ratelimit.h"
 #include "api/writer.h"
+#include "api/zdicts.h"
 #include "auth/throttle.h"
 #include "core/arena.h"
 #include "core/clock.h"
@@ -37,6 +38,7 @@ void httptest_start(struct httptest *t, unsigned parts)
     assert_int_equal(store_open(t->cfg.database_url, &t->st, NULL), E_OK);
     assert_int_equal(store_migrate(t->st, NULL), E_OK);
     t->app = (struct app){.cfg = &t->cfg, .st = t->st, .started = clock_now()};
+    t->app.zdicts = zdicts_new(t->st); /* no job: tests run zdicts_job_run() themselves */
     if (parts & HT_WRITER)
         t->app.writer = writer_start(t->st);
     if (parts & HT_RATELIMIT)
@@ -73,6 +75,7 @@ int httptest_stop(struct httptest *t)
         ratelimit_free(t->app.ratelimit);
     if (t->app.throttle)
         throttle_free(t->app.throttle);
+    zdicts_free(t->app.zdicts);
     store_close(t->st);
     return testdb_close(&t->db);
 }

@@ -66,7 +66,9 @@ struct httptest_resp {
 };
 
 /* Opens a fresh database (SNAG_DATA_DIR, DATABASE_URL set), loads the configuration from the
- * environment, migrates, builds t->app with the parts and starts the server on 127.0.0.1. */
+ * environment, migrates, builds t->app with the parts and starts the server on 127.0.0.1.
+ * t->app.zdicts (api/zdicts.h) is always there, without its job: a test that wants
+ * dictionaries trained calls zdicts_job_run() itself. */
 void httptest_start(struct httptest *t, unsigned parts);
 /* Stops the server and what the app runs, closes the store, drops the database; 0 on success. */
 int httptest_stop(struct httptest *t);
