@@ -78,8 +78,8 @@ static enum err si_merge_child(struct store_q_conn *c, struct si_merge *w,
 {
     static const char *const moves[] = {
         "UPDATE events SET issue_id = $1 WHERE issue_id = $2",
-        "INSERT INTO issue_users (issue_id, user_key) SELECT $1, user_key FROM issue_users "
-        "WHERE issue_id = $2 ON CONFLICT DO NOTHING",
+        ("INSERT INTO issue_users (issue_id, user_key) SELECT $1, user_key FROM issue_users "
+         "WHERE issue_id = $2 ON CONFLICT DO NOTHING"), /* parenthesised: one string */
         "UPDATE issue_aliases SET issue_id = $1 WHERE issue_id = $2",
         "UPDATE issue_comments SET issue_id = $1 WHERE issue_id = $2",
         "UPDATE user_reports SET issue_id = $1 WHERE issue_id = $2",
