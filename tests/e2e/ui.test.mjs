@@ -269,7 +269,10 @@ async function walk(ui, problems) {
     await ui.getByLabel('Label').fill('deploy script');
     await ui.getByRole('button', { name: 'Create token' }).click();
     await ui.getByText('copy it now').waitFor();
-    assert.match(await ui.getByRole('list', { name: 'API tokens' }).textContent(), /deploy script/);
+    // the list is fetched again after the token is shown: wait for it rather than race it
+    const tokens = ui.getByRole('list', { name: 'API tokens' });
+    await tokens.getByText('deploy script').waitFor();
+    assert.match(await tokens.textContent(), /deploy script/);
     await shot(ui, '08-account.png');
 
     assert.deepEqual(problems, [], 'no script errors or CSP violations in the UI');
