@@ -11,9 +11,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/clock.h"
@@ -22,6 +19,7 @@
 #include "core/xmalloc.h"
 #include "proto/decompress.h"
 #include "proto/zdict.h"
+#include "worker/scheduler.h"
 
 /* A compression dictionary in use: the project's reference plus one per compression. */
 struct zd_cdict {
@@ -246,18 +244,25 @@ double zdicts_prune_before(double cutoff)
 
 /* ---- decompression dictionaries ----------------------------------------------------------- */
 
-/* The cached entry for dict_id, referenced for the caller; NULL on a miss. */
+/* The cached entry for dict_id, marked used and referenced for the caller; NULL on a miss.
+ * Under dmu. */
+static struct zd_ddict *zd_ddict_take_locked(struct zdicts *z, uint32_t dict_id)
+{
+    for (size_t i = 0; i < z->nddicts; i++) {
+        struct zd_ddict *d = z->ddicts[i];
+        if (d->dict_id == dict_id) {
+            d->used = ++z->tick;
+            atomic_fetch_add(&d->refs, 1);
+            return d;
+        }
+    }
+    return NULL;
+}
+
 static struct zd_ddict *zd_ddict_cached(struct zdicts *z, uint32_t dict_id)
 {
-    struct zd_ddict *d = NULL;
     pthread_mutex_lock(&z->dmu);
-    for (size_t i = 0; i < z->nddicts && !d; i++) {
-        if (z->ddicts[i]->dict_id != dict_id)
-            continue;
-        d = z->ddicts[i];
-        d->used = ++z->tick;
-        atomic_fetch_add(&d->refs, 1);
-    }
+    struct zd_ddict *d = zd_ddict_take_locked(z, dict_id);
     pthread_mutex_unlock(&z->dmu);
     return d;
 }
@@ -267,11 +272,9 @@ static struct zd_ddict *zd_ddict_cached(struct zdicts *z, uint32_t dict_id)
  * dropped). The least recently used entry makes room when the cache is full. */
 static struct zd_ddict *zd_ddict_insert(struct zdicts *z, struct zd_ddict *d)
 {
-    struct zd_ddict *evicted = NULL, *got = NULL;
+    struct zd_ddict *evicted = NULL;
     pthread_mutex_lock(&z->dmu);
-    for (size_t i = 0; i < z->nddicts && !got; i++)
-        if (z->ddicts[i]->dict_id == d->dict_id)
-            got = z->ddicts[i];
+    struct zd_ddict *got = zd_ddict_take_locked(z, d->dict_id);
     if (!got) {
         if (z->nddicts == ZDICTS_DDICTS_MAX) {
             size_t lru = 0;
@@ -281,11 +284,10 @@ static struct zd_ddict *zd_ddict_insert(struct zdicts *z, struct zd_ddict *d)
             evicted = z->ddicts[lru];
             z->ddicts[lru] = z->ddicts[--z->nddicts];
         }
-        z->ddicts[z->nddicts++] = got = d;
+        z->ddicts[z->nddicts++] = d;
+        got = zd_ddict_take_locked(z, d->dict_id);
         d = NULL;
     }
-    got->used = ++z->tick;
-    atomic_fetch_add(&got->refs, 1);
     pthread_mutex_unlock(&z->dmu);
     zd_ddict_unref(evicted);
     zd_ddict_unref(d);
@@ -644,14 +646,12 @@ static enum err zd_project_step(struct zdicts *z, struct zd_project *p, double n
     return zd_train(z, p, now);
 }
 
-/* Lowers the job thread's priority once (Linux: setpriority on the thread id). */
+/* Lowers the job thread's priority once. */
 static void zd_nice(struct zdicts *z)
 {
-    if (z->niced)
-        return;
+    if (!z->niced)
+        sched_thread_nice(ZDICTS_NICE, "zdicts");
     z->niced = true;
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ZDICTS_NICE) != 0)
-        log_debug("zdicts: cannot lower the thread priority");
 }
 
 enum err zdicts_job_run(void *arg, const atomic_bool *stop)

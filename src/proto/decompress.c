@@ -50,7 +50,7 @@ struct decoder {
      * left), else an error. */
     enum err (*on_end)(struct decoder *d, struct errinfo *ei);
     bool done;
-    z_stream *z; /* the thread's (zlib_thread_stream) */
+    z_stream *z; /* the thread's (thread_codec) */
     BrotliDecoderState *br;
     ZSTD_DCtx *zd;
 };
@@ -232,52 +232,88 @@ static enum err decode_run(struct decoder *d, struct buf *out, struct errinfo *e
     return E_OK;
 }
 
-/* ---- per-encoding set-up -------------------------------------------------------------- */
+/* ---- per-thread codec state --------------------------------------------------------------- */
 
-/* One inflate stream per thread, made on first use, reset for each body and freed when the
- * thread exits: inflateInit2 allocated and inflateEnd freed ~40 KB of state and window for
- * every request. All three uses (gzip, zlib, raw) have 32 KiB windows, so a reset to another
- * kind keeps the memory. */
-static pthread_key_t zlib_key;
-static pthread_once_t zlib_key_once = PTHREAD_ONCE_INIT;
+/* The zlib inflate stream and the zstd contexts are made once per thread, on first use, and
+ * freed when the thread exits: making them per body cost more than the work on a 3 KB event
+ * (ZSTD_compress() 22.8 against 8.4 µs with a kept context; inflateInit2/inflateEnd ~40 KB
+ * allocated and freed per gzip request). */
+enum thread_codec { TC_INFLATE, TC_ZSTD_C, TC_ZSTD_D, TC__MAX };
 
-static void zlib_stream_free(void *p)
+static pthread_key_t tc_keys[TC__MAX];
+static pthread_once_t tc_keys_once = PTHREAD_ONCE_INIT;
+
+static void tc_inflate_free(void *p)
 {
     inflateEnd(p);
     free(p);
 }
 
-static void zlib_key_init(void)
+static void tc_zstd_c_free(void *p)
 {
-    if (pthread_key_create(&zlib_key, zlib_stream_free) != 0)
-        abort();
+    ZSTD_freeCCtx(p);
 }
 
-static z_stream *zlib_thread_stream(int window_bits)
+static void tc_zstd_d_free(void *p)
 {
-    pthread_once(&zlib_key_once, zlib_key_init);
-    z_stream *z = pthread_getspecific(zlib_key);
-    if (z)
-        return inflateReset2(z, window_bits) == Z_OK ? z : NULL;
-    z = calloc(1, sizeof *z);
-    if (!z)
-        return NULL;
-    if (inflateInit2(z, window_bits) != Z_OK) {
+    ZSTD_freeDCtx(p);
+}
+
+static void (*const tc_frees[TC__MAX])(void *) = {tc_inflate_free, tc_zstd_c_free, tc_zstd_d_free};
+
+static void tc_keys_init(void)
+{
+    for (int i = 0; i < TC__MAX; i++)
+        if (pthread_key_create(&tc_keys[i], tc_frees[i]) != 0)
+            abort();
+}
+
+/* A new inflate stream; the window size is set again by each use's inflateReset2 (all uses
+ * have 32 KiB windows, so switching between gzip, zlib and raw keeps the memory). */
+static void *tc_inflate_new(void)
+{
+    z_stream *z = calloc(1, sizeof *z);
+    if (z && inflateInit2(z, MAX_WBITS) != Z_OK) {
         free(z);
-        return NULL;
-    }
-    if (pthread_setspecific(zlib_key, z) != 0) {
-        zlib_stream_free(z);
-        return NULL;
+        z = NULL;
     }
     return z;
 }
 
+static void *tc_zstd_c_new(void)
+{
+    return ZSTD_createCCtx();
+}
+
+static void *tc_zstd_d_new(void)
+{
+    return ZSTD_createDCtx();
+}
+
+/* This thread's object of kind k, made now if it has none; NULL when out of memory. */
+static void *thread_codec(enum thread_codec k)
+{
+    static void *(*const makers[TC__MAX])(void) = {tc_inflate_new, tc_zstd_c_new, tc_zstd_d_new};
+    pthread_once(&tc_keys_once, tc_keys_init);
+    void *o = pthread_getspecific(tc_keys[k]);
+    if (o)
+        return o;
+    if (!(o = makers[k]()))
+        return NULL;
+    if (pthread_setspecific(tc_keys[k], o) != 0) {
+        tc_frees[k](o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---- per-encoding set-up -------------------------------------------------------------- */
+
 static enum err decode_zlib(struct decoder *d, int window_bits, struct buf *out, struct errinfo *ei)
 {
     d->step = zlib_step;
-    d->z = zlib_thread_stream(window_bits);
-    if (!d->z)
+    d->z = thread_codec(TC_INFLATE);
+    if (!d->z || inflateReset2(d->z, window_bits) != Z_OK)
         return errinfo_set(ei, E_NOMEM, "cannot start %s decoder", d->name);
     return decode_run(d, out, ei);
 }
@@ -415,57 +451,6 @@ enum err proto_decompress(enum encoding enc, const void *in, size_t len, size_t 
 
 /* ---- stored bodies: per-thread contexts ----------------------------------------------------- */
 
-/* One compression and one decompression context per thread, created on first use and freed
- * when the thread exits: ZSTD_compress() would allocate and initialise a whole context for
- * every 3 KB event (22.8 against 8.4 µs per event on the bench events). */
-static pthread_key_t zstd_cctx_key, zstd_dctx_key;
-static pthread_once_t zstd_keys_once = PTHREAD_ONCE_INIT;
-
-static void zstd_cctx_free(void *p)
-{
-    ZSTD_freeCCtx(p);
-}
-
-static void zstd_dctx_free(void *p)
-{
-    ZSTD_freeDCtx(p);
-}
-
-static void zstd_keys_init(void)
-{
-    if (pthread_key_create(&zstd_cctx_key, zstd_cctx_free) != 0 ||
-        pthread_key_create(&zstd_dctx_key, zstd_dctx_free) != 0)
-        abort();
-}
-
-static ZSTD_CCtx *zstd_thread_cctx(void)
-{
-    pthread_once(&zstd_keys_once, zstd_keys_init);
-    ZSTD_CCtx *c = pthread_getspecific(zstd_cctx_key);
-    if (!c) {
-        c = ZSTD_createCCtx();
-        if (c && pthread_setspecific(zstd_cctx_key, c) != 0) {
-            ZSTD_freeCCtx(c);
-            c = NULL;
-        }
-    }
-    return c;
-}
-
-static ZSTD_DCtx *zstd_thread_dctx(void)
-{
-    pthread_once(&zstd_keys_once, zstd_keys_init);
-    ZSTD_DCtx *c = pthread_getspecific(zstd_dctx_key);
-    if (!c) {
-        c = ZSTD_createDCtx();
-        if (c && pthread_setspecific(zstd_dctx_key, c) != 0) {
-            ZSTD_freeDCtx(c);
-            c = NULL;
-        }
-    }
-    return c;
-}
-
 /* ---- stored bodies: compression ------------------------------------------------------------ */
 
 /* Room for the compressed form of len bytes at the end of out (max raised to fit). */
@@ -490,7 +475,7 @@ enum err proto_zstd_compress(const void *in, size_t len, int level, struct buf *
         level = 1;
     if (level > 19)
         level = 19;
-    ZSTD_CCtx *cctx = zstd_thread_cctx();
+    ZSTD_CCtx *cctx = thread_codec(TC_ZSTD_C);
     if (!cctx)
         return E_NOMEM;
     size_t n = ZSTD_compressCCtx(cctx, dst, bound, in, len, level);
@@ -510,7 +495,7 @@ enum err proto_zstd_compress_dict(const void *in, size_t len, const ZSTD_CDict *
     enum err e = zstd_reserve(len, out, &dst, &bound);
     if (e)
         return e;
-    ZSTD_CCtx *cctx = zstd_thread_cctx();
+    ZSTD_CCtx *cctx = thread_codec(TC_ZSTD_C);
     if (!cctx)
         return E_NOMEM;
     /* the one-shot CDict call writes the content size and the dictionary ID into the frame */
@@ -538,7 +523,7 @@ enum err proto_zstd_decompress_dict(const void *in, size_t len, size_t max,
         if (!dd)
             return errinfo_set(ei, E_NOTFOUND, "zstd dictionary %u is not available", dict_id);
     }
-    d.zd = zstd_thread_dctx();
+    d.zd = thread_codec(TC_ZSTD_D);
     if (!d.zd)
         e = errinfo_set(ei, E_NOMEM, "cannot start zstd decoder");
     else if (dd && ZSTD_isError(ZSTD_DCtx_refDDict(d.zd, dd)))

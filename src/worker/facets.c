@@ -4,9 +4,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "api/zdicts.h"
 #include "core/buf.h"
@@ -14,6 +11,7 @@
 #include "core/jsonx.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "worker/scheduler.h"
 
 #define FACETS_DAY 86400.0
 
@@ -79,14 +77,12 @@ enum err facets_decode(struct arena *a, const void *data, size_t len,
     return facets_user(a, jsonx_obj(ev, "user"), *tags, n, cap) ? E_OK : E_TOOBIG;
 }
 
-/* Lowers this thread's priority once (Linux: setpriority on the thread id). */
+/* Lowers this thread's priority once. */
 static void facets_nice(struct facets_job *j)
 {
-    if (j->niced)
-        return;
+    if (!j->niced)
+        sched_thread_nice(FACETS_NICE, "facets");
     j->niced = true;
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), FACETS_NICE) != 0)
-        log_debug("facets: cannot lower the thread priority");
 }
 
 static enum err facets_prune(struct facets_job *j, double now)

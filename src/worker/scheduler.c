@@ -6,7 +6,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -140,4 +143,10 @@ unsigned long scheduler_runs(struct scheduler *s, size_t i, unsigned long *failu
     }
     pthread_mutex_unlock(&s->mu);
     return runs;
+}
+
+void sched_thread_nice(int nice, const char *who)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) != 0)
+        log_debug("%s: cannot lower the thread priority", who);
 }

@@ -43,6 +43,10 @@ size_t scheduler_run_due(struct scheduler *s, double now);
 int scheduler_start(struct scheduler *s);
 /* Stops and joins the thread (when started) and frees s. NULL is fine. */
 void scheduler_stop(struct scheduler *s);
+/* Adds nice to the calling thread's nice value (on Linux a thread's own): for a job that
+ * has a scheduler thread of its own and must never be in the way of requests. A failure is
+ * logged (as who) and otherwise ignored. */
+void sched_thread_nice(int nice, const char *who);
 /* How many times job i has run, and failed (for tests and /metrics). */
 unsigned long scheduler_runs(struct scheduler *s, size_t i, unsigned long *failures);
 
