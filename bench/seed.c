@@ -195,16 +195,9 @@ static enum err seed_dictionary(struct seed_run *r, ZSTD_CDict **out, struct err
         sizes[i] = r->groups[i].data.len;
         e = buf_append(&samples, r->groups[i].data.p, sizes[i]);
     }
-    uint32_t id = PROTO_ZDICT_ID_MIN + (uint32_t)seed_wall() % (1u << 30);
-    for (int k = 0; !e && k < ZDICTS_ID_TRIES; k++, id++) {
-        buf_reset(&dict);
-        e = proto_zdict_train(samples.p, sizes, n, ZDICTS_DICT_MAX, ZDICTS_LEVEL, id, &dict, ei);
-        if (!e)
-            e = store_zdict_insert(r->st, r->project, id, seed_wall(), dict.p, dict.len, NULL);
-        if (e != E_CONFLICT)
-            break;
-        e = E_OK;
-    }
+    uint32_t id;
+    if (!e)
+        e = zdicts_train_store(r->st, r->project, samples.p, sizes, n, seed_wall(), &dict, &id, ei);
     if (!e && !(*out = proto_zdict_cdict(dict.p, dict.len, ZDICTS_LEVEL)))
         e = E_NOMEM;
     buf_free(&samples);

@@ -539,6 +539,27 @@ static uint32_t zd_random_id(void)
     return PROTO_ZDICT_ID_MIN + randombytes_uniform(PROTO_ZDICT_ID_MAX - PROTO_ZDICT_ID_MIN + 1);
 }
 
+enum err zdicts_train_store(struct store *st, int64_t project_id, const void *samples,
+                            const size_t *sizes, size_t n, double now, struct buf *dict,
+                            uint32_t *dict_id, struct errinfo *ei)
+{
+    for (int k = 0; k < ZDICTS_ID_TRIES; k++) {
+        uint32_t id = zd_random_id();
+        buf_reset(dict);
+        enum err e =
+            proto_zdict_train(samples, sizes, n, ZDICTS_DICT_MAX, ZDICTS_LEVEL, id, dict, ei);
+        if (!e)
+            e = store_zdict_insert(st, project_id, id, now, dict->p, dict->len, NULL);
+        if (e == E_CONFLICT)
+            continue; /* another dictionary has this ID: another one */
+        if (!e)
+            *dict_id = id;
+        return e;
+    }
+    /* ZDICTS_ID_TRIES collisions in a 2^31 space: something else is wrong */
+    return E_CONFLICT;
+}
+
 /* Trains p's next dictionary, stores it under an unused ID and installs it. */
 static enum err zd_train(struct zdicts *z, struct zd_project *p, double now)
 {
@@ -556,48 +577,35 @@ static enum err zd_train(struct zdicts *z, struct zd_project *p, double now)
         goto out;
     }
     double t0 = clock_mono();
-    for (int k = 0; k < ZDICTS_ID_TRIES; k++) {
-        uint32_t id = zd_random_id();
-        buf_reset(&dict);
-        e = proto_zdict_train(samples.p, sizes, n, ZDICTS_DICT_MAX, ZDICTS_LEVEL, id, &dict, &ei);
-        if (e == E_PARSE) {
-            log_info("zdicts: project %lld: no dictionary from %zu events (%s); next try in "
-                     "%.0f s",
-                     (long long)p->id, n, ei.detail, ZDICTS_RETRY_TRAIN);
-            pthread_mutex_lock(&z->mu);
-            z->stats.train_fails++;
-            pthread_mutex_unlock(&z->mu);
-            p->retry_at = now + ZDICTS_RETRY_TRAIN;
-            e = E_OK;
-            goto out;
-        }
-        if (e)
-            goto out;
-        e = store_zdict_insert(z->st, p->id, id, now, dict.p, dict.len, NULL);
-        if (e == E_CONFLICT)
-            continue; /* another dictionary has this ID: another one */
-        if (e == E_NOTFOUND) {
-            p->gone = true;
-            e = E_OK;
-            goto out;
-        }
-        if (e)
-            goto out;
-        enum zd_installed r = zd_install(z, p, dict.p, dict.len, id, now, now);
-        if (r != ZD_INSTALLED) {
-            e = r == ZD_CLEARED ? E_OK : E_INVALID;
-            goto out;
-        }
+    uint32_t id = 0;
+    e = zdicts_train_store(z->st, p->id, samples.p, sizes, n, now, &dict, &id, &ei);
+    if (e == E_PARSE) {
+        log_info("zdicts: project %lld: no dictionary from %zu events (%s); next try in %.0f s",
+                 (long long)p->id, n, ei.detail, ZDICTS_RETRY_TRAIN);
         pthread_mutex_lock(&z->mu);
-        z->stats.trained++;
+        z->stats.train_fails++;
         pthread_mutex_unlock(&z->mu);
-        log_info("zdicts: project %lld: dictionary %u (%zu bytes) trained from %zu events in "
-                 "%.0f ms",
-                 (long long)p->id, id, dict.len, n, (clock_mono() - t0) * 1000);
+        p->retry_at = now + ZDICTS_RETRY_TRAIN;
+        e = E_OK;
         goto out;
     }
-    /* ZDICTS_ID_TRIES collisions in a 2^31 space: something else is wrong */
-    e = E_CONFLICT;
+    if (e == E_NOTFOUND) { /* the project is gone */
+        p->gone = true;
+        e = E_OK;
+        goto out;
+    }
+    if (e)
+        goto out;
+    enum zd_installed r = zd_install(z, p, dict.p, dict.len, id, now, now);
+    if (r != ZD_INSTALLED) {
+        e = r == ZD_CLEARED ? E_OK : E_INVALID;
+        goto out;
+    }
+    pthread_mutex_lock(&z->mu);
+    z->stats.trained++;
+    pthread_mutex_unlock(&z->mu);
+    log_info("zdicts: project %lld: dictionary %u (%zu bytes) trained from %zu events in %.0f ms",
+             (long long)p->id, id, dict.len, n, (clock_mono() - t0) * 1000);
 out:
     buf_free(&samples);
     buf_free(&dict);

@@ -116,4 +116,13 @@ uint32_t zdicts_current(struct zdicts *z, int64_t project_id, double now);
  * event retention keeps when it deletes the events received before cutoff. */
 double zdicts_prune_before(double cutoff);
 
+/* Trains a dictionary for project_id from n samples (concatenated, sizes[i] bytes each) into
+ * dict and stores it, received at now, under a random unused ID (*dict_id); a new ID is
+ * tried on a collision. E_PARSE when zstd can make no dictionary of these samples,
+ * E_NOTFOUND when the project is gone, E_CONFLICT after ZDICTS_ID_TRIES collisions, else
+ * the store's error. The job trains with it; so does the bench's seeding. */
+enum err zdicts_train_store(struct store *st, int64_t project_id, const void *samples,
+                            const size_t *sizes, size_t n, double now, struct buf *dict,
+                            uint32_t *dict_id, struct errinfo *ei);
+
 #endif
