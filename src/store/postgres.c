@@ -127,6 +127,10 @@ enum err pg_conn_ready(struct pg_store *s, struct pg_conn *c, struct errinfo *ei
     if (!c->db) {
         c->db = pg_connect(s->url, true);
         fresh = true;
+    } else if (PQpipelineStatus(c->db) != PQ_PIPELINE_OFF) { /* left mid-pipeline */
+        PQfinish(c->db);
+        c->db = pg_connect(s->url, true);
+        fresh = true;
     } else if (c->broken || PQstatus(c->db) != CONNECTION_OK) {
         PQreset(c->db);
         fresh = true;
@@ -202,7 +206,7 @@ static bool pg_state_transient(const char *state)
 
 /* Maps a failed result (or none) to the project's errors; marks c broken when the
  * connection is gone or going. */
-static enum err pg_err(struct pg_conn *c, const PGresult *res, struct errinfo *ei)
+enum err pg_err(struct pg_conn *c, const PGresult *res, struct errinfo *ei)
 {
     char msg[200];
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -239,7 +243,7 @@ static enum err pg_result(struct pg_conn *c, PGresult *r, PGresult **res, struct
     return E_OK;
 }
 
-static enum err pg_prepare(struct pg_conn *c, enum pg_stmt id, struct errinfo *ei)
+enum err pg_prepare(struct pg_conn *c, enum pg_stmt id, struct errinfo *ei)
 {
     char name[16];
     snprintf(name, sizeof name, "s%d", (int)id);

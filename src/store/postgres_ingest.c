@@ -1,17 +1,26 @@
 /* postgres_ingest: store_ingest_batch() on PostgreSQL — a whole batch in one transaction on
  * the writer connection, with a fixed handful of set-based statements whatever the batch
- * size (each takes the batch as binary arrays and unnest()s them).
+ * size (each takes the batch as binary arrays and unnest()s them), sent in two pipelines
+ * (postgres_pipe.c): two round trips per batch in the steady state.
  *
  * DESIGN
- * - Steps: (1) claim the event_ids (INSERT … ON CONFLICT DO NOTHING RETURNING): the ones
- *   returned are new and get their events row id; the others are duplicates, whose issue is
- *   looked up and which change nothing. Duplicates inside the batch are folded in C first
- *   (the first occurrence wins). (2) Group the new events by (project_id, hash) and find
- *   the groups' issues. (3) Only when some group has no issue yet: lock the projects
- *   involved (SELECT … FOR UPDATE, in id order), look again, take short numbers by bumping
- *   the projects' counters and insert the missing issues. (4) Lock the batch's issues in id
- *   order, (5) insert the events, (6) insert the (issue, user) pairs and update each issue
- *   once: count, first/last seen, user count, newest fields, resolved → unresolved.
+ * - Duplicates inside the batch are folded in C first (the first occurrence wins) and the
+ *   first occurrences grouped by (project_id, hash).
+ * - First pipeline: BEGIN; (1) claim the event_ids (INSERT … ON CONFLICT DO NOTHING
+ *   RETURNING): the ones returned are new and get their events row id, the others are
+ *   duplicates; (2) look up the issue of every group.
+ * - Then, only when some event was not claimed, (3) look up the duplicates' issues. The
+ *   groups keep the claimed events only. Only when some group has no issue
+ *   yet, one statement at a time: lock the projects involved (SELECT … FOR UPDATE, in id
+ *   order), look again, take short numbers by bumping the projects' counters and insert the
+ *   missing issues.
+ * - Second pipeline: (4) insert the events (no foreign keys: this locks no issue, so it
+ *   runs while another node's writer holds them), (5) lock the batch's issues in id order,
+ *   failing when one is gone (then the events go with the rollback), (6) insert the
+ *   (issue, user) pairs and update each issue once: count, first/last seen, user
+ *   count, newest fields, resolved → unresolved; (7) announce the stored events to the other
+ *   nodes (pg_live_notify; PostgreSQL delivers that at commit); COMMIT. Any failure rolls the
+ *   whole transaction back.
  * - Several nodes on one database: an event_id claimed by a concurrent transaction makes
  *   the claim wait for its outcome, so an event is stored (and counted) once. Issues of a
  *   project are only created by a writer holding the project's row lock, and it looks for
@@ -23,9 +32,7 @@
  * - "Newest" fields come from the group's newest event (latest timestamp, later in the
  *   batch on a tie) and replace the issue's when that event is at least as new as
  *   last_seen; a NULL field keeps the issue's value (SQLite applies events one by one, which
- *   differs only when the newest event lacks a field an older one of the batch had).
- * - Last, the stored events are announced to the other nodes (pg_live_notify, one more
- *   statement when anything new was stored): PostgreSQL delivers that at commit. */
+ *   differs only when the newest event lacks a field an older one of the batch had). */
 #include "store/postgres_int.h"
 
 #include <stdlib.h>
@@ -119,6 +126,20 @@ static enum err pg_arrays_run(struct pg_batch *b, struct pg_arrays *x, enum pg_s
     return e;
 }
 
+/* Queues id with the arrays as $1..$n in pipeline pp, then frees them. */
+static void pg_arrays_send(struct pg_pipe *pp, struct pg_arrays *x, enum pg_stmt id)
+{
+    struct pg_params p = {.n = 0};
+    enum err e = E_OK;
+    for (int i = 0; i < x->n && !e; i++)
+        e = pg_array_done(&x->arr[i], &p);
+    if (e)
+        pg_pipe_fail(pp, errinfo_set(pp->ei, e, "batch too large"));
+    else
+        pg_pipe_send(pp, id, &p);
+    pg_arrays_free(x);
+}
+
 /* Result rows (ord, value): ord is the 1-based position in the arrays sent; sel maps it
  * back to an index. Calls set(b, index, value) for each row whose ord is in range. */
 static void pg_each_ord(struct pg_batch *b, PGresult *res, const size_t *sel, size_t nsel,
@@ -157,11 +178,10 @@ static void pg_set_row_id(struct pg_batch *b, size_t idx, int64_t v)
     b->row_id[idx] = v;
 }
 
-static enum err pg_ing_claim(struct pg_batch *b)
+static void pg_ing_claim_send(struct pg_batch *b, struct pg_pipe *pp)
 {
     static const unsigned oids[] = {PG_OID_INT8, PG_OID_TEXT, PG_OID_FLOAT8};
     struct pg_arrays x;
-    PGresult *res = NULL;
     pg_arrays_init(&x, oids, 3);
     for (size_t i = 0; i < b->nuniq; i++) {
         const struct store_event_in *ev = &b->evs[b->uniq[i]];
@@ -169,11 +189,7 @@ static enum err pg_ing_claim(struct pg_batch *b)
         pg_array_text(&x.arr[1], ev->event_id);
         pg_array_real(&x.arr[2], ev->received);
     }
-    b->row_id = pg_ing_calloc(b, b->n, sizeof *b->row_id);
-    enum err e = pg_arrays_run(b, &x, PG_ING_CLAIM, &res);
-    if (!e)
-        pg_each_ord(b, res, b->uniq, b->nuniq, pg_set_row_id);
-    return e;
+    pg_arrays_send(pp, &x, PG_ING_CLAIM);
 }
 
 static void pg_set_dup_issue(struct pg_batch *b, size_t idx, int64_t v)
@@ -181,7 +197,9 @@ static void pg_set_dup_issue(struct pg_batch *b, size_t idx, int64_t v)
     b->evs[idx].issue_id = v;
 }
 
-/* Events stored before this batch: duplicate, and the issue they went to. */
+/* Events stored before this batch (not claimed): duplicates, and the issue they went to.
+ * A statement of its own, run only when there are some: asked for every event, its lookup
+ * in the partitioned events table would cost more than the round trip it saves. */
 static enum err pg_ing_dups(struct pg_batch *b)
 {
     static const unsigned oids[] = {PG_OID_INT8, PG_OID_TEXT};
@@ -219,26 +237,45 @@ static void pg_group_add(struct pg_group *g, const struct store_event_in *evs, s
     g->count++;
 }
 
-/* Groups the claimed events by (project_id, hash), sorted. */
+/* Groups the batch's first occurrences by (project_id, hash), sorted — before the claim, so
+ * their issues can be looked up in the same pipeline; pg_ing_group_claimed() then keeps the
+ * claimed events only. */
 static void pg_ing_group(struct pg_batch *b)
 {
-    struct pg_key *keys = pg_ing_calloc(b, b->n, sizeof *keys);
-    size_t nk = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->row_id[i] && b->first[i] == i)
-            keys[nk++] = (struct pg_key){b->evs[i].project_id, b->evs[i].hash, i};
-    qsort(keys, nk, sizeof *keys, pg_key_cmp); /* batch order inside a group */
-    b->groups = pg_ing_calloc(b, nk, sizeof *b->groups);
+    struct pg_key *keys = pg_ing_calloc(b, b->nuniq, sizeof *keys);
+    for (size_t i = 0; i < b->nuniq; i++)
+        keys[i] =
+            (struct pg_key){b->evs[b->uniq[i]].project_id, b->evs[b->uniq[i]].hash, b->uniq[i]};
+    qsort(keys, b->nuniq, sizeof *keys, pg_key_cmp);
+    b->groups = pg_ing_calloc(b, b->nuniq, sizeof *b->groups);
     b->group_of = pg_ing_calloc(b, b->n, sizeof *b->group_of);
-    for (size_t i = 0; i < nk; i++) {
+    for (size_t i = 0; i < b->nuniq; i++) {
         bool same = i > 0 && keys[i].project_id == keys[i - 1].project_id &&
                     strcmp(keys[i].s, keys[i - 1].s) == 0;
         if (!same)
             b->groups[b->ngroups++] =
                 (struct pg_group){.project_id = keys[i].project_id, .hash = keys[i].s};
         b->group_of[keys[i].idx] = b->ngroups - 1;
-        pg_group_add(&b->groups[b->ngroups - 1], b->evs, keys[i].idx);
     }
+}
+
+/* Counts the claimed events into their groups (in batch order: the later wins a tie for
+ * newest) and drops the groups left without any, keeping the order. */
+static void pg_ing_group_claimed(struct pg_batch *b)
+{
+    size_t *to = pg_ing_calloc(b, b->ngroups, sizeof *to), kept = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->row_id[i] && b->first[i] == i)
+            pg_group_add(&b->groups[b->group_of[i]], b->evs, i);
+    for (size_t g = 0; g < b->ngroups; g++) {
+        to[g] = kept;
+        if (b->groups[g].count)
+            b->groups[kept++] = b->groups[g];
+    }
+    for (size_t i = 0; i < b->n; i++)
+        if (b->row_id[i] && b->first[i] == i)
+            b->group_of[i] = to[b->group_of[i]];
+    b->ngroups = kept;
 }
 
 static void pg_set_group_issue(struct pg_batch *b, size_t idx, int64_t v)
@@ -246,29 +283,62 @@ static void pg_set_group_issue(struct pg_batch *b, size_t idx, int64_t v)
     b->groups[idx].issue_id = v;
 }
 
-/* Finds the issues of the groups that have none yet; *missing counts those still without. */
-static enum err pg_ing_issue_find(struct pg_batch *b, size_t *missing)
+/* The groups without an issue yet as (project_id, hash) arrays; sel[] maps their position. */
+static void pg_ing_issue_keys(struct pg_batch *b, struct pg_arrays *x, size_t *sel, size_t *nsel)
 {
     static const unsigned oids[] = {PG_OID_INT8, PG_OID_TEXT};
-    struct pg_arrays x;
-    PGresult *res = NULL;
-    size_t *sel = pg_ing_calloc(b, b->ngroups, sizeof *sel), nsel = 0;
-    *missing = 0;
-    pg_arrays_init(&x, oids, 2);
+    pg_arrays_init(x, oids, 2);
+    *nsel = 0;
     for (size_t g = 0; g < b->ngroups; g++) {
         if (b->groups[g].issue_id)
             continue;
-        sel[nsel++] = g;
-        pg_array_int(&x.arr[0], b->groups[g].project_id);
-        pg_array_text(&x.arr[1], b->groups[g].hash);
+        sel[(*nsel)++] = g;
+        pg_array_int(&x->arr[0], b->groups[g].project_id);
+        pg_array_text(&x->arr[1], b->groups[g].hash);
     }
+}
+
+/* Finds the issues of the groups that have none yet; *missing counts those still without. */
+static enum err pg_ing_issue_find(struct pg_batch *b, size_t *missing)
+{
+    struct pg_arrays x;
+    PGresult *res = NULL;
+    size_t *sel = pg_ing_calloc(b, b->ngroups, sizeof *sel), nsel = 0;
+    pg_ing_issue_keys(b, &x, sel, &nsel);
     enum err e = pg_arrays_run(b, &x, PG_ING_ISSUE_FIND, &res);
     if (e)
         return e;
     pg_each_ord(b, res, sel, nsel, pg_set_group_issue);
+    *missing = 0;
     for (size_t i = 0; i < nsel; i++)
         *missing += b->groups[sel[i]].issue_id == 0;
     return E_OK;
+}
+
+/* ---- the first pipeline: claim, duplicates, issues -------------------------------------- */
+
+/* BEGIN, the claim and the groups' issues in one round trip. */
+static enum err pg_ing_lookup(struct pg_batch *b)
+{
+    struct pg_pipe pp;
+    struct pg_arrays x;
+    PGresult *res = NULL;
+    size_t *sel = pg_ing_calloc(b, b->ngroups, sizeof *sel), nsel = 0;
+    b->row_id = pg_ing_calloc(b, b->n, sizeof *b->row_id);
+    if (pg_pipe_begin(&pp, b->c, b->ei))
+        return pg_pipe_end(&pp);
+    pg_pipe_send_sql(&pp, "BEGIN");
+    pg_ing_claim_send(b, &pp);
+    pg_ing_issue_keys(b, &x, sel, &nsel);
+    pg_arrays_send(&pp, &x, PG_ING_ISSUE_FIND);
+    if (!pg_pipe_sync(&pp) && !pg_pipe_result(&pp, &res)) { /* BEGIN */
+        PQclear(res);
+        if (!pg_pipe_result(&pp, &res))
+            pg_each_ord(b, res, b->uniq, b->nuniq, pg_set_row_id);
+        if (!pg_pipe_result(&pp, &res))
+            pg_each_ord(b, res, sel, nsel, pg_set_group_issue);
+    }
+    return pg_pipe_end(&pp);
 }
 
 /* ---- (3) new issues --------------------------------------------------------------------- */
@@ -390,15 +460,14 @@ static enum err pg_ing_issue_create(struct pg_batch *b)
 
 /* ---- (4)–(6) events and aggregates ------------------------------------------------------ */
 
-static enum err pg_ing_issue_lock(struct pg_batch *b)
+static void pg_ing_issue_lock_send(struct pg_batch *b, struct pg_pipe *pp)
 {
-    int64_t *ids = pg_ing_calloc(b, b->ngroups, sizeof *ids);
-    PGresult *res = NULL;
+    static const unsigned oids[] = {PG_OID_INT8};
+    struct pg_arrays x;
+    pg_arrays_init(&x, oids, 1);
     for (size_t g = 0; g < b->ngroups; g++)
-        ids[g] = b->groups[g].issue_id;
-    enum err e = pg_ing_int_list(b, PG_ING_ISSUE_LOCK, ids, NULL, b->ngroups, &res);
-    PQclear(res);
-    return e;
+        pg_array_int(&x.arr[0], b->groups[g].issue_id);
+    pg_arrays_send(pp, &x, PG_ING_ISSUE_LOCK);
 }
 
 static void pg_ing_event_row(struct pg_arrays *x, const struct store_event_in *ev, int64_t row_id,
@@ -420,7 +489,7 @@ static void pg_ing_event_row(struct pg_arrays *x, const struct store_event_in *e
     pg_array_bytes(&x->arr[13], ev->data_len ? ev->data : NULL, ev->data_len);
 }
 
-static enum err pg_ing_events(struct pg_batch *b)
+static void pg_ing_events_send(struct pg_batch *b, struct pg_pipe *pp)
 {
     static const unsigned oids[] = {PG_OID_INT8,   PG_OID_INT8,   PG_OID_INT8, PG_OID_TEXT,
                                     PG_OID_FLOAT8, PG_OID_FLOAT8, PG_OID_TEXT, PG_OID_TEXT,
@@ -431,7 +500,7 @@ static enum err pg_ing_events(struct pg_batch *b)
     for (size_t i = 0; i < b->n; i++)
         if (b->row_id[i] && b->first[i] == i)
             pg_ing_event_row(&x, &b->evs[i], b->row_id[i], b->groups[b->group_of[i]].issue_id);
-    return pg_arrays_run(b, &x, PG_ING_EVENT_INSERT, NULL);
+    pg_arrays_send(pp, &x, PG_ING_EVENT_INSERT);
 }
 
 /* The first group of g's issue: after a merge, the parent's own hash and its aliases are
@@ -464,7 +533,7 @@ static void pg_ing_fold_issues(struct pg_batch *b, int64_t *count, double *min_t
     }
 }
 
-static enum err pg_ing_issue_update(struct pg_batch *b)
+static void pg_ing_issue_update_send(struct pg_batch *b, struct pg_pipe *pp)
 {
     static const unsigned oids[] = {PG_OID_INT8, PG_OID_INT8, PG_OID_FLOAT8, PG_OID_FLOAT8,
                                     PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,   PG_OID_TEXT,
@@ -496,7 +565,7 @@ static enum err pg_ing_issue_update(struct pg_batch *b)
         pg_array_int(&x.arr[9], b->groups[b->group_of[i]].issue_id);
         pg_array_text(&x.arr[10], user);
     }
-    return pg_arrays_run(b, &x, PG_ING_ISSUE_UPDATE, NULL);
+    pg_arrays_send(pp, &x, PG_ING_ISSUE_UPDATE);
 }
 
 /* Copies the outcome into the events: stored ones get their group's issue, later copies
@@ -514,39 +583,65 @@ static void pg_ing_results(struct pg_batch *b)
     }
 }
 
-static enum err pg_ing_steps(struct pg_batch *b)
+/* The second pipeline: the writes, the announcement and COMMIT in one round trip. */
+static enum err pg_ing_write(struct pg_batch *b, const char *node)
+{
+    struct pg_pipe pp;
+    if (pg_pipe_begin(&pp, b->c, b->ei))
+        return pg_pipe_end(&pp);
+    if (b->ngroups) {
+        pg_ing_events_send(b, &pp); /* takes no issue lock: goes first */
+        pg_ing_issue_lock_send(b, &pp);
+        pg_ing_issue_update_send(b, &pp);
+        pg_live_notify(&pp, node, b->evs, b->n);
+    }
+    pg_pipe_send_sql(&pp, "COMMIT");
+    pg_pipe_sync(&pp);
+    return pg_pipe_end(&pp);
+}
+
+/* The statements every batch may run, prepared before the first pipeline. */
+static const enum pg_stmt pg_ing_stmts[] = {
+    PG_ING_CLAIM,        PG_ING_DUP_FIND,     PG_ING_ISSUE_FIND, PG_ING_ISSUE_LOCK,
+    PG_ING_EVENT_INSERT, PG_ING_ISSUE_UPDATE, PG_LIVE_NOTIFY};
+
+/* Once per writer session: generic plans (the ingest statements' plans do not depend on
+ * the arrays' contents, so planning them again for every batch is wasted), and the
+ * statements prepared before the first pipeline. */
+static enum err pg_ing_session(struct pg_batch *b)
+{
+    enum err e = E_OK;
+    if (!b->c->prepared[PG_ING_CLAIM])
+        e = pg_exec_sql(b->c, "SET plan_cache_mode = force_generic_plan", NULL, NULL, b->ei);
+    if (!e)
+        e = pg_prepare_all(b->c, pg_ing_stmts, sizeof pg_ing_stmts / sizeof *pg_ing_stmts, b->ei);
+    return e;
+}
+
+/* The whole transaction: BEGIN … COMMIT, or an error with the transaction possibly still
+ * open (the caller rolls it back). */
+static enum err pg_ing_steps(struct pg_batch *b, const char *node)
 {
     size_t missing = 0;
+    enum err e = pg_ing_session(b);
+    if (e)
+        return e;
     pg_ing_dedupe(b);
-    enum err e = pg_ing_claim(b);
+    pg_ing_group(b);
+    e = pg_ing_lookup(b);
     if (!e)
         e = pg_ing_dups(b);
     if (e)
         return e;
-    pg_ing_group(b);
-    if (b->ngroups == 0)
-        goto out; /* nothing new */
-    e = pg_ing_issue_find(b, &missing);
-    if (!e && missing)
+    pg_ing_group_claimed(b);
+    for (size_t g = 0; g < b->ngroups; g++)
+        missing += b->groups[g].issue_id == 0;
+    if (missing)
         e = pg_ing_issue_create(b);
-    if (!e)
-        e = pg_ing_issue_lock(b);
-    if (!e)
-        e = pg_ing_events(b);
-    if (!e)
-        e = pg_ing_issue_update(b);
-out:
-    if (!e)
-        pg_ing_results(b);
-    return e;
-}
-
-/* The steps, then the announcement of what they stored to the other nodes (delivered only
- * if the transaction commits). */
-static enum err pg_ing_all(struct pg_batch *b, const char *node)
-{
-    enum err e = pg_ing_steps(b);
-    return e ? e : pg_live_notify(b->c, node, b->evs, b->n, b->ei);
+    if (e)
+        return e;
+    pg_ing_results(b);
+    return pg_ing_write(b, node);
 }
 
 enum err pg_ingest_batch(struct store *st, struct store_event_in *evs, size_t n, struct errinfo *ei)
@@ -554,13 +649,13 @@ enum err pg_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
     struct pg_store *s = pg_of(st);
     struct pg_batch b = {.c = &s->writer, .evs = evs, .n = n, .ei = ei};
     pthread_mutex_lock(&s->writer_mu);
-    enum err e = pg_conn_ready(s, &s->writer, ei);
+    enum err e = pg_conn_ready(s, b.c, ei);
     if (e)
         goto out;
     b.a = arena_new(0);
-    e = pg_begin(b.c, ei);
-    if (!e)
-        e = pg_finish(b.c, pg_ing_all(&b, s->node), ei);
+    e = pg_ing_steps(&b, s->node);
+    if (e)
+        e = pg_finish(b.c, e, ei); /* rolls back what is left open */
     arena_free(b.a);
 out:
     pthread_mutex_unlock(&s->writer_mu);

@@ -151,9 +151,42 @@ enum err pg_exec_sql(struct pg_conn *c, const char *sql, const struct pg_params 
  * one it got turns out dead (the server restarted while it sat idle in the pool). */
 enum err pg_read(struct pg_store *s, enum pg_stmt id, const struct pg_params *p, PGresult **res);
 
+/* Maps a failed result (or none: the connection's own error) to the project's errors, as
+ * pg_exec() documents; marks c broken when the connection is gone. */
+enum err pg_err(struct pg_conn *c, const PGresult *res, struct errinfo *ei);
+/* Prepares statement id on c (named "s<id>"); pg_exec() does it on first use. */
+enum err pg_prepare(struct pg_conn *c, enum pg_stmt id, struct errinfo *ei);
+
 enum err pg_begin(struct pg_conn *c, struct errinfo *ei);
 /* Commits when e is E_OK (a commit failure becomes the result), else rolls back. */
 enum err pg_finish(struct pg_conn *c, enum err e, struct errinfo *ei);
+
+/* ---- pipelines (postgres_pipe.c) --------------------------------------------------------- */
+
+/* Statements sent together and read back in order; postgres_pipe.c has the DESIGN. */
+struct pg_pipe {
+    struct pg_conn *c;
+    struct errinfo *ei;
+    int queued;   /* statements sent whose results are not read yet */
+    bool synced;  /* the sync that ends the pipeline was sent */
+    enum err err; /* the first failure; sticks */
+};
+
+/* Prepares those of ids that c has not prepared yet (outside a pipeline). */
+enum err pg_prepare_all(struct pg_conn *c, const enum pg_stmt *ids, size_t n, struct errinfo *ei);
+enum err pg_pipe_begin(struct pg_pipe *pp, struct pg_conn *c, struct errinfo *ei);
+/* Queues a prepared statement (p may be NULL); its values are copied at once. */
+void pg_pipe_send(struct pg_pipe *pp, enum pg_stmt id, const struct pg_params *p);
+/* Queues fixed SQL without parameters (BEGIN, COMMIT). */
+void pg_pipe_send_sql(struct pg_pipe *pp, const char *sql);
+/* Records a failure found on the client side (nothing more is sent). */
+void pg_pipe_fail(struct pg_pipe *pp, enum err e);
+/* Ends the pipeline and sends it; returns the sticky error. */
+enum err pg_pipe_sync(struct pg_pipe *pp);
+/* The next sent statement's result (*res, which the caller PQclear()s), or the error. */
+enum err pg_pipe_result(struct pg_pipe *pp, PGresult **res);
+/* Reads and checks the results not read yet, leaves pipeline mode; the first error. */
+enum err pg_pipe_end(struct pg_pipe *pp);
 
 /* ---- rows into the caller's arena (postgres_rows.c) -------------------------------------- */
 
@@ -273,10 +306,11 @@ enum err pg_partitions_maintain(struct store *st, double now, int *created, stru
 
 /* ---- live updates across nodes (postgres_live.c) ----------------------------------------- */
 
-/* Inside the ingest transaction on c: announces the batch's stored (non-duplicate) events to
- * the other nodes' listeners, as node; one statement, none when nothing new was stored. */
-enum err pg_live_notify(struct pg_conn *c, const char *node, const struct store_event_in *evs,
-                        size_t n, struct errinfo *ei);
+/* Inside the ingest transaction's pipeline pp: queues the announcement of the batch's stored
+ * (non-duplicate) events to the other nodes' listeners, as node; one statement, none when
+ * nothing new was stored. */
+enum err pg_live_notify(struct pg_pipe *pp, const char *node, const struct store_event_in *evs,
+                        size_t n);
 enum err pg_live_listen(struct store *st, store_live_fn fn, void *ctx);
 void pg_live_stop(struct store *st);
 

@@ -84,14 +84,14 @@ enum err pg_issue_set_status(struct store *st, int64_t id, const char *status)
     return e ? e : changed ? E_OK : E_NOTFOUND;
 }
 
-/* Events and distinct users go with the issue (ON DELETE CASCADE), its event_ids rows in
- * the same statement. */
+/* Events, their event_ids rows and distinct users go with the issue (the issues_deleted
+ * trigger). */
 enum err pg_issue_delete(struct store *st, int64_t id)
 {
     struct pg_params p = {.n = 0};
     int64_t deleted = 0;
     pg_p_int(&p, id);
-    enum err e = pg_write_count(pg_of(st), PG_ISSUE_DELETE, &p, true, &deleted);
+    enum err e = pg_write_count(pg_of(st), PG_ISSUE_DELETE, &p, false, &deleted);
     return e ? e : deleted ? E_OK : E_NOTFOUND;
 }
 

@@ -2,10 +2,10 @@
  * and each node's LISTEN thread (store.h's store_live_listen).
  *
  * DESIGN
- * - Sending: pg_ingest_batch() runs pg_live_notify() as the last statement of its
- *   transaction. PostgreSQL delivers notifications only when that commits (in commit order,
- *   and never after a rollback), so the other nodes hear of exactly the events that were
- *   stored, once they can be read. One statement per batch — pg_notify() over an array of
+ * - Sending: pg_ingest_batch() queues pg_live_notify() as the last statement of its
+ *   transaction's final pipeline. PostgreSQL delivers notifications only when that commits (in
+ * commit order, and never after a rollback), so the other nodes hear of exactly the events that
+ * were stored, once they can be read. One statement per batch — pg_notify() over an array of
  *   payloads — with one payload per PG_LIVE_PAYLOAD_MAX bytes of events (NOTIFY refuses
  *   8000 bytes or more):
  *       {"v":1,"node":"<16 hex>","ev":[["<event_id>",issue_id,project_id,"title","level"],…]}
@@ -132,8 +132,8 @@ static enum err pg_live_add(struct pg_live_out *o, const struct buf *one)
     return e ? e : buf_append(&o->payload, one->p, one->len);
 }
 
-enum err pg_live_notify(struct pg_conn *c, const char *node, const struct store_event_in *evs,
-                        size_t n, struct errinfo *ei)
+enum err pg_live_notify(struct pg_pipe *pp, const char *node, const struct store_event_in *evs,
+                        size_t n)
 {
     struct pg_live_out o;
     struct buf one;
@@ -156,9 +156,9 @@ enum err pg_live_notify(struct pg_conn *c, const char *node, const struct store_
     if (o.arr.count > 0) {
         e = pg_array_done(&o.arr, &p);
         if (e)
-            errinfo_set(ei, e, "live update too large");
+            pg_pipe_fail(pp, errinfo_set(pp->ei, e, "live update too large"));
         else
-            e = pg_exec(c, PG_LIVE_NOTIFY, &p, NULL, ei);
+            pg_pipe_send(pp, PG_LIVE_NOTIFY, &p);
     }
     buf_free(&one);
     buf_free(&o.payload);

@@ -76,12 +76,9 @@ const char *const pg_sql[PG__MAX] = {
     [PG_KEY_BY_PUBLIC] = "SELECT " KEY_COLS " FROM project_keys k WHERE k.public_key = $1",
     [PG_ISSUE_BY_ID] = "SELECT " ISSUE_COLS ISSUE_FROM " WHERE i.id = $1",
     [PG_ISSUE_SET_STATUS] = "UPDATE issues SET status = $1 WHERE id = $2",
-    /* events and users go by ON DELETE CASCADE; their event_ids rows go here (both deletes
-     * see the events as they were before the statement) */
-    [PG_ISSUE_DELETE] = "WITH d AS (DELETE FROM issues WHERE id = $1 RETURNING id), "
-                        "x AS (DELETE FROM event_ids x USING events e WHERE e.issue_id = $1 "
-                        "AND x.project_id = e.project_id AND x.event_id = e.event_id) "
-                        "SELECT count(*) FROM d",
+    /* events, their event_ids rows and the issue's users go by the issues_deleted trigger
+     * (0009_ingest_fks.sql) */
+    [PG_ISSUE_DELETE] = "DELETE FROM issues WHERE id = $1",
     [PG_EVENT_LATEST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = $1 "
                         "ORDER BY e.received DESC, e.id DESC LIMIT 1",
     [PG_EVENT_OLDEST] = "SELECT " EVENT_COLS " FROM events e WHERE e.issue_id = $1 "
@@ -136,9 +133,8 @@ const char *const pg_sql[PG__MAX] = {
         "RETURNING id, project_id, hash) "
         "SELECT t.ord, ins.id FROM ins JOIN t ON t.p = ins.project_id AND t.h = ins.hash",
     /* issue rows are locked in id order before they are updated (no deadlocks between two
-     * writers updating the same issues) */
-    [PG_ING_ISSUE_LOCK] = "SELECT id FROM issues WHERE id = ANY($1::int8[]) ORDER BY id "
-                          "FOR UPDATE",
+     * writers updating the same issues); fails when one is gone (0009_ingest_fks.sql) */
+    [PG_ING_ISSUE_LOCK] = "SELECT snag_lock_issues($1::int8[])",
     [PG_ING_EVENT_INSERT] =
         "INSERT INTO events (id, project_id, issue_id, event_id, timestamp, received, level, "
         "platform, environment, release, transaction_name, user_key, message, data) "

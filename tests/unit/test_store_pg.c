@@ -1,5 +1,7 @@
 /* PostgreSQL-only storage tests, through store.h: two processes ingesting the same new groups
- * at once on one database, and riding out a database restart. Skipped unless
+ * at once on one database, an issue deleted while a batch is on its way to it, deleting a
+ * project with its event ids (no foreign keys there: 0009_ingest_fks.sql), and riding out a
+ * database restart. Skipped unless
  * SNAG_TEST_DATABASE_URL is a postgres:// URL; the restart test also needs the server that
  * scripts/pg.sh started (SNAG_TEST_PG_DIR, SNAG_TEST_PG_PORT), which it stops and starts
  * again — so run it alone against its own server (scripts/test.sh does). */
@@ -8,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <libpq-fe.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +188,135 @@ static void test_two_processes_same_new_groups(void **state)
     store_close(st);
 }
 
+/* ---- an issue gone while a batch is on its way to it ------------------------------------ */
+
+static PGconn *raw_connect(void)
+{
+    PGconn *c = PQconnectdb(db_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    return c;
+}
+
+/* The first value of sql's first row as an integer (-1 when there is none). */
+static long long raw_int(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long long v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0
+                      ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+                      : -1;
+    PQclear(r);
+    return v;
+}
+
+static void raw_ok(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+    assert_true(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+    PQclear(r);
+}
+
+struct ingest_call {
+    struct store *st;
+    struct store_event_in *ev;
+    enum err e;
+};
+
+static void *ingest_thread(void *arg)
+{
+    struct ingest_call *c = arg;
+    struct errinfo ei = {{0}};
+    c->e = store_ingest_batch(c->st, c->ev, 1, &ei);
+    return NULL;
+}
+
+/* The batch finds the issue, then waits for its row lock, which this test holds while it
+ * deletes the issue: the batch must fail as retryable and leave nothing behind (no event
+ * pointing at the deleted issue), and the retry must open a new issue. */
+static void test_issue_deleted_under_a_batch(void **state)
+{
+    (void)state;
+    if (!db_url)
+        skip();
+    struct store *st = open_store();
+    assert_non_null(st);
+    struct arena *a = arena_new(0);
+    struct errinfo ei = {{0}};
+    int64_t project = make_project(st, a, "gone");
+    struct store_event_in first =
+        make_event(a, project, "000000000000000000000000000000a1", "h", 1000.0, "u1");
+    assert_int_equal(store_ingest_batch(st, &first, 1, &ei), E_OK);
+    PGconn *raw = raw_connect();
+    raw_ok(raw, "BEGIN");
+    raw_ok(raw, arena_printf(a, "SELECT id FROM issues WHERE id = %lld FOR UPDATE",
+                             (long long)first.issue_id));
+    struct store_event_in next =
+        make_event(a, project, "000000000000000000000000000000a2", "h", 1001.0, "u2");
+    struct ingest_call call = {.st = st, .ev = &next};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, ingest_thread, &call), 0);
+    const char *waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                          "'Lock' AND datname = current_database()";
+    for (int tries = 0; tries < 200 && raw_int(raw, waiting) < 1; tries++)
+        usleep(10 * 1000);
+    assert_int_equal(raw_int(raw, waiting), 1);
+    raw_ok(raw, arena_printf(a, "DELETE FROM issues WHERE id = %lld", (long long)first.issue_id));
+    raw_ok(raw, "COMMIT");
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(call.e, E_UNAVAILABLE);
+    assert_int_equal(
+        raw_int(raw, arena_printf(a, "SELECT count(*) FROM events WHERE issue_id = %lld",
+                                  (long long)first.issue_id)),
+        0);
+    assert_int_equal(store_event_count(st, project), 0);
+    next.duplicate = false;
+    next.issue_id = 0;
+    assert_int_equal(store_ingest_batch(st, &next, 1, &ei), E_OK); /* the SDK's retry */
+    assert_false(next.duplicate);
+    assert_true(next.issue_id != first.issue_id);
+    assert_int_equal(store_event_count(st, project), 1);
+    PQfinish(raw);
+    arena_free(a);
+    store_close(st);
+}
+
+/* ---- a project deleted with its event ids ----------------------------------------------- */
+
+static void test_project_delete_takes_event_ids(void **state)
+{
+    (void)state;
+    if (!db_url)
+        skip();
+    struct store *st = open_store();
+    assert_non_null(st);
+    struct arena *a = arena_new(0);
+    struct errinfo ei = {{0}};
+    int64_t project = make_project(st, a, "projdel");
+    struct store_event_in evs[] = {
+        make_event(a, project, "000000000000000000000000000000b1", "p", 1000.0, "u1"),
+        make_event(a, project, "000000000000000000000000000000b2", "q", 1001.0, "u2")};
+    assert_int_equal(store_ingest_batch(st, evs, 2, &ei), E_OK);
+    PGconn *raw = raw_connect();
+    const char *ids = arena_printf(a, "SELECT count(*) FROM event_ids WHERE project_id = %lld",
+                                   (long long)project);
+    const char *events =
+        arena_printf(a, "SELECT count(*) FROM events WHERE project_id = %lld", (long long)project);
+    const char *users =
+        arena_printf(a, "SELECT count(*) FROM issue_users WHERE issue_id IN (%lld, %lld)",
+                     (long long)evs[0].issue_id, (long long)evs[1].issue_id);
+    assert_int_equal(raw_int(raw, ids), 2);
+    assert_int_equal(raw_int(raw, events), 2);
+    assert_int_equal(raw_int(raw, users), 2);
+    assert_int_equal(store_project_delete(st, project), E_OK);
+    assert_int_equal(raw_int(raw, ids), 0);
+    assert_int_equal(raw_int(raw, events), 0);
+    assert_int_equal(raw_int(raw, users), 0);
+    PQfinish(raw);
+    arena_free(a);
+    store_close(st);
+}
+
 /* ---- connection loss -------------------------------------------------------------------- */
 
 static void test_connection_loss_and_recovery(void **state)
@@ -238,6 +371,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_processes_same_new_groups),
+        cmocka_unit_test(test_issue_deleted_under_a_batch),
+        cmocka_unit_test(test_project_delete_takes_event_ids),
         cmocka_unit_test(test_connection_loss_and_recovery),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
