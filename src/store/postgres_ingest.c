@@ -1,7 +1,7 @@
 /* postgres_ingest: store_ingest_batch() on PostgreSQL — a whole batch in one transaction on
  * the writer connection, with a fixed handful of set-based statements whatever the batch
  * size (each takes the batch as binary arrays and unnest()s them), sent in two pipelines
- * (postgres_pipe.c): two round trips per batch in the steady state.
+ * (postgres_pipe.c) and a COMMIT: three round trips per batch in the steady state.
  *
  * DESIGN
  * - Duplicates inside the batch are folded in C first (the first occurrence wins) and the
@@ -19,8 +19,8 @@
  *   failing when one is gone (then the events go with the rollback), (6) insert the
  *   (issue, user) pairs and update each issue once: count, first/last seen, user
  *   count, newest fields, resolved → unresolved; (7) announce the stored events to the other
- *   nodes (pg_live_notify; PostgreSQL delivers that at commit); COMMIT. Any failure rolls the
- *   whole transaction back.
+ *   nodes (pg_live_notify; PostgreSQL delivers that at commit). Then COMMIT, on its own (see
+ *   pg_ing_write). Any failure rolls the whole transaction back.
  * - Several nodes on one database: an event_id claimed by a concurrent transaction makes
  *   the claim wait for its outcome, so an event is stored (and counted) once. Issues of a
  *   project are only created by a writer holding the project's row lock, and it looks for
@@ -583,21 +583,25 @@ static void pg_ing_results(struct pg_batch *b)
     }
 }
 
-/* The second pipeline: the writes, the announcement and COMMIT in one round trip. */
+/* The second pipeline: the writes and the announcement in one round trip; then COMMIT. */
 static enum err pg_ing_write(struct pg_batch *b, const char *node)
 {
     struct pg_pipe pp;
+    if (!b->ngroups) /* nothing new: only the claim's (empty) work to end */
+        return pg_exec_sql(b->c, "COMMIT", NULL, NULL, b->ei);
     if (pg_pipe_begin(&pp, b->c, b->ei))
         return pg_pipe_end(&pp);
-    if (b->ngroups) {
-        pg_ing_events_send(b, &pp); /* takes no issue lock: goes first */
-        pg_ing_issue_lock_send(b, &pp);
-        pg_ing_issue_update_send(b, &pp);
-        pg_live_notify(&pp, node, b->evs, b->n);
-    }
-    pg_pipe_send_sql(&pp, "COMMIT");
+    pg_ing_events_send(b, &pp); /* takes no issue lock: goes first */
+    pg_ing_issue_lock_send(b, &pp);
+    pg_ing_issue_update_send(b, &pp);
+    pg_live_notify(&pp, node, b->evs, b->n);
     pg_pipe_sync(&pp);
-    return pg_pipe_end(&pp);
+    enum err e = pg_pipe_end(&pp);
+    /* COMMIT on its own, in the simple protocol: the server sends its answer before it reads
+     * anything more. Inside the pipeline the answer waits for the sync, and a server told to
+     * shut down ends the session while reading that sync — after committing, before saying
+     * so — which would refuse (503) events that were stored. */
+    return e ? e : pg_exec_sql(b->c, "COMMIT", NULL, NULL, b->ei);
 }
 
 /* The statements every batch may run, prepared before the first pipeline. */
