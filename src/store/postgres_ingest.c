@@ -110,17 +110,23 @@ static void pg_arrays_free(struct pg_arrays *x)
         pg_array_free(&x->arr[i]);
 }
 
+/* The arrays as parameters $1..$n of p (borrowed until x is freed); the first append error,
+ * with its detail in ei. */
+static enum err pg_arrays_params(struct pg_arrays *x, struct pg_params *p, struct errinfo *ei)
+{
+    enum err e = E_OK;
+    for (int i = 0; i < x->n && !e; i++)
+        e = pg_array_done(&x->arr[i], p);
+    return e ? errinfo_set(ei, e, "batch too large") : E_OK;
+}
+
 /* Runs id with the arrays as $1..$n, then frees them; *res as pg_exec(). */
 static enum err pg_arrays_run(struct pg_batch *b, struct pg_arrays *x, enum pg_stmt id,
                               PGresult **res)
 {
     struct pg_params p = {.n = 0};
-    enum err e = E_OK;
-    for (int i = 0; i < x->n && !e; i++)
-        e = pg_array_done(&x->arr[i], &p);
-    if (e)
-        errinfo_set(b->ei, e, "batch too large");
-    else
+    enum err e = pg_arrays_params(x, &p, b->ei);
+    if (!e)
         e = pg_exec(b->c, id, &p, res, b->ei);
     pg_arrays_free(x);
     return e;
@@ -130,11 +136,9 @@ static enum err pg_arrays_run(struct pg_batch *b, struct pg_arrays *x, enum pg_s
 static void pg_arrays_send(struct pg_pipe *pp, struct pg_arrays *x, enum pg_stmt id)
 {
     struct pg_params p = {.n = 0};
-    enum err e = E_OK;
-    for (int i = 0; i < x->n && !e; i++)
-        e = pg_array_done(&x->arr[i], &p);
+    enum err e = pg_arrays_params(x, &p, pp->ei);
     if (e)
-        pg_pipe_fail(pp, errinfo_set(pp->ei, e, "batch too large"));
+        pg_pipe_fail(pp, e);
     else
         pg_pipe_send(pp, id, &p);
     pg_arrays_free(x);

@@ -308,9 +308,9 @@ enum err pg_partitions_maintain(struct store *st, double now, int *created, stru
 
 /* Inside the ingest transaction's pipeline pp: queues the announcement of the batch's stored
  * (non-duplicate) events to the other nodes' listeners, as node; one statement, none when
- * nothing new was stored. */
-enum err pg_live_notify(struct pg_pipe *pp, const char *node, const struct store_event_in *evs,
-                        size_t n);
+ * nothing new was stored. A failure is recorded in pp. */
+void pg_live_notify(struct pg_pipe *pp, const char *node, const struct store_event_in *evs,
+                    size_t n);
 enum err pg_live_listen(struct store *st, store_live_fn fn, void *ctx);
 void pg_live_stop(struct store *st);
 

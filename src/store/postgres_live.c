@@ -3,11 +3,11 @@
  *
  * DESIGN
  * - Sending: pg_ingest_batch() queues pg_live_notify() as the last statement of its
- *   transaction's final pipeline. PostgreSQL delivers notifications only when that commits (in
- * commit order, and never after a rollback), so the other nodes hear of exactly the events that
- * were stored, once they can be read. One statement per batch — pg_notify() over an array of
- *   payloads — with one payload per PG_LIVE_PAYLOAD_MAX bytes of events (NOTIFY refuses
- *   8000 bytes or more):
+ *   transaction's second pipeline, just before COMMIT. PostgreSQL delivers notifications only
+ *   when that commits (in commit order, and never after a rollback), so the other nodes hear
+ *   of exactly the events that were stored, once they can be read. One statement per batch —
+ *   pg_notify() over an array of payloads — with one payload per PG_LIVE_PAYLOAD_MAX bytes
+ *   of events (NOTIFY refuses 8000 bytes or more):
  *       {"v":1,"node":"<16 hex>","ev":[["<event_id>",issue_id,project_id,"title","level"],…]}
  *   Titles are cut at LIMIT_TITLE_CHARS characters (as normalisation does already) and
  *   levels at PG_LIVE_LEVEL_CHARS, so one event always fits a payload.
@@ -132,13 +132,12 @@ static enum err pg_live_add(struct pg_live_out *o, const struct buf *one)
     return e ? e : buf_append(&o->payload, one->p, one->len);
 }
 
-enum err pg_live_notify(struct pg_pipe *pp, const char *node, const struct store_event_in *evs,
-                        size_t n)
+void pg_live_notify(struct pg_pipe *pp, const char *node, const struct store_event_in *evs,
+                    size_t n)
 {
     struct pg_live_out o;
     struct buf one;
     struct pg_params p = {.n = 0};
-    enum err e = E_OK;
     pg_array_init(&o.arr, PG_OID_TEXT);
     buf_init(&o.payload, PG_LIVE_PAYLOAD_MAX);
     buf_init(&one, PG_LIVE_PAYLOAD_MAX);
@@ -154,7 +153,7 @@ enum err pg_live_notify(struct pg_pipe *pp, const char *node, const struct store
     }
     pg_live_flush(&o);
     if (o.arr.count > 0) {
-        e = pg_array_done(&o.arr, &p);
+        enum err e = pg_array_done(&o.arr, &p);
         if (e)
             pg_pipe_fail(pp, errinfo_set(pp->ei, e, "live update too large"));
         else
@@ -163,7 +162,6 @@ enum err pg_live_notify(struct pg_pipe *pp, const char *node, const struct store
     buf_free(&one);
     buf_free(&o.payload);
     pg_array_free(&o.arr);
-    return e;
 }
 
 /* ---- receiving -------------------------------------------------------------------------- */
