@@ -274,15 +274,30 @@ enum err sq_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
  * (a checkpoint, with its own fsyncs) once the WAL passes 1,000 pages: on the writer
  * connection that stalls every tenth ingest batch for milliseconds while requests wait. Here
  * a hook on the writer connection hands that work to a thread with its own connection, which
- * runs PASSIVE checkpoints (they never block the writer) with synchronous = FULL, as
- * SQLite's own would. Should the WAL still grow past SQ_CKPT_FRAMES_MAX pages (the
- * checkpointer cannot keep up), the writer checkpoints itself as before. */
-#define SQ_CKPT_FRAMES 1000
+ * runs PASSIVE checkpoints with synchronous = FULL, as SQLite's own would.
+ *
+ * Each round copies the WAL in two steps. The bulk is copied without the writer's lock, so
+ * ingest goes on; but a passive checkpoint only copies the frames that were there when it
+ * began, and the WAL starts again from its beginning only when a write transaction finds
+ * every frame copied — under continuous ingest that never happened, the WAL grew to
+ * SQ_CKPT_FRAMES_MAX and the writer checkpointed it itself. So the frames committed during
+ * the bulk are then copied with the writer's lock held (a short stall: what arrived in one
+ * bulk copy), and the next batch starts the WAL over.
+ *
+ * A round starts once the WAL holds SQ_CKPT_FRAMES pages, at most every SQ_CKPT_PAUSE_MS: a
+ * hot page (an index leaf, an issue row) written by many commits meanwhile is copied once per
+ * round, not once per commit — less frequent rounds were a quarter less CPU per event for the
+ * writer and this thread together under ingest (docs/PERFORMANCE.md, session 5). The WAL file
+ * keeps its largest size between rounds (SQLite's default): about 16–48 MB under load. Should
+ * it still grow past SQ_CKPT_FRAMES_MAX pages (the checkpointer cannot keep up, or readers
+ * hold old snapshots), the writer checkpoints itself as before. */
+#define SQ_CKPT_FRAMES 4000
 #define SQ_CKPT_FRAMES_MAX 16000
-#define SQ_CKPT_PAUSE_MS 20
+#define SQ_CKPT_PAUSE_MS 250
 
 struct sq_ckpt {
     sqlite3 *db;
+    pthread_mutex_t *writer_mu; /* the store's: held while the last frames are copied */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -312,6 +327,16 @@ static void sq_ckpt_pause(struct sq_ckpt *k)
         ;
 }
 
+/* One round: the bulk without the writer's lock, the frames committed meanwhile with it. */
+static void sq_ckpt_round(struct sq_ckpt *k)
+{
+    if (sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+        return;
+    pthread_mutex_lock(k->writer_mu);
+    sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    pthread_mutex_unlock(k->writer_mu);
+}
+
 static void *sq_ckpt_main(void *arg)
 {
     struct sq_ckpt *k = arg;
@@ -323,7 +348,7 @@ static void *sq_ckpt_main(void *arg)
             break;
         k->pending = false;
         pthread_mutex_unlock(&k->mu);
-        sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        sq_ckpt_round(k);
         pthread_mutex_lock(&k->mu);
         sq_ckpt_pause(k);
     }
@@ -342,6 +367,7 @@ void sq_ckpt_start(struct sq_store *s, const char *path)
         return;
     }
     sqlite3_busy_timeout(k->db, SQ_CKPT_BUSY_MS);
+    k->writer_mu = &s->writer_mu;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
     if (pthread_create(&k->thread, NULL, sq_ckpt_main, k) != 0) {
