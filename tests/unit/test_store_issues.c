@@ -199,7 +199,9 @@ static void test_keyset_pages(void **state)
         if (n == 0)
             break;
         assert_int_equal(n, 1);
-        strncat(seen, rows[0].id == T.a ? "a" : rows[0].id == T.b ? "b" : "c", 1);
+        size_t len = strlen(seen);
+        seen[len] = rows[0].id == T.a ? 'a' : rows[0].id == T.b ? 'b' : 'c';
+        seen[len + 1] = '\0';
         cur = (struct store_issue_cursor){store_issue_sort_value(&rows[0], "date"), rows[0].id,
                                           false};
         /* meanwhile: a new issue and a new event for the top issue */
