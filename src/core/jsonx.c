@@ -225,11 +225,23 @@ static bool jw_grow(struct jw *w, size_t more)
     return true;
 }
 
+/* Makes room for n more bytes; false (and w->fail) when there is none. The common case, room
+ * left, is one comparison inlined at the caller. */
+static bool jw_reserve_slow(struct jw *w, size_t n)
+{
+    if (!w->fail && !jw_grow(w, n))
+        w->fail = true;
+    return !w->fail;
+}
+
+static inline __attribute__((always_inline)) bool jw_reserve(struct jw *w, size_t n)
+{
+    return (w->cap - w->len >= n && !w->fail) || jw_reserve_slow(w, n);
+}
+
 static void jw_put(struct jw *w, const char *s, size_t n)
 {
-    if (!w->fail && w->cap - w->len < n && !jw_grow(w, n))
-        w->fail = true;
-    if (w->fail)
+    if (!jw_reserve(w, n))
         return;
     memcpy(w->p + w->len, s, n);
     w->len += n;
@@ -237,7 +249,8 @@ static void jw_put(struct jw *w, const char *s, size_t n)
 
 static void jw_char(struct jw *w, char c)
 {
-    jw_put(w, &c, 1);
+    if (jw_reserve(w, 1))
+        w->p[w->len++] = c;
 }
 
 /* Bytes a JSON string cannot hold raw: controls, '"', '\\' (and the terminating NUL). */
@@ -246,13 +259,15 @@ static bool jw_needs_escape(unsigned char c)
     return c < 32 || c == '"' || c == '\\';
 }
 
-static void jw_escape(struct jw *w, unsigned char c)
+/* Writes c's escape at out (room for 6 bytes); returns its length. */
+static size_t jw_escape(char *out, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
     static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
     const char *k = memchr(from, c, sizeof from - 1);
     char esc[6] = {'\\', k ? to[k - from] : 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-    jw_put(w, esc, k ? 2 : 6);
+    memcpy(out, esc, 6);
+    return k ? 2 : 6;
 }
 
 /* Whether none of the 8 bytes in x needs escaping (word-at-a-time tests: a byte below 0x20,
@@ -266,25 +281,41 @@ static bool jw_word_plain(uint64_t x)
     return ((ctl | q | b) & high) == 0;
 }
 
-/* s with its escapes: runs of plain bytes are found 8 at a time and copied in one piece. */
-static void jw_string(struct jw *w, const char *s)
+/* Up to JW_PIECE bytes of a string with their escapes, written straight into room reserved
+ * for the worst case (every byte a six-byte escape): runs of plain bytes are found 8 at a
+ * time and copied in one piece. */
+#define JW_PIECE 4096
+
+static void jw_string_piece(struct jw *w, const char *s, size_t n)
 {
-    if (!s)
-        s = "";
-    size_t n = strlen(s), i = 0;
-    jw_char(w, '"');
-    while (i < n && !w->fail) {
+    if (!jw_reserve(w, 6 * n))
+        return;
+    char *out = w->p + w->len;
+    size_t i = 0;
+    while (i < n) {
         size_t run = i;
         uint64_t x;
         while (run + 8 <= n && (memcpy(&x, s + run, 8), jw_word_plain(x)))
             run += 8;
         while (run < n && !jw_needs_escape((unsigned char)s[run]))
             run++;
-        jw_put(w, s + i, run - i);
+        memcpy(out, s + i, run - i);
+        out += run - i;
         if (run < n)
-            jw_escape(w, (unsigned char)s[run++]);
+            out += jw_escape(out, (unsigned char)s[run++]);
         i = run;
     }
+    w->len = (size_t)(out - w->p);
+}
+
+static void jw_string(struct jw *w, const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    jw_char(w, '"');
+    for (size_t i = 0; i < n && !w->fail; i += JW_PIECE)
+        jw_string_piece(w, s + i, n - i < JW_PIECE ? n - i : JW_PIECE);
     jw_char(w, '"');
 }
 
