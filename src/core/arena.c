@@ -158,6 +158,28 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
     return p;
 }
 
+char *arena_concat(struct arena *a, ...)
+{
+    va_list ap;
+    size_t len = 0;
+    va_start(ap, a);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        len += strlen(s);
+    va_end(ap);
+    char *out = arena_alloc(a, len + 1), *p = out;
+    if (!out)
+        return NULL;
+    va_start(ap, a);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) {
+        size_t n = strlen(s);
+        memcpy(p, s, n);
+        p += n;
+    }
+    va_end(ap);
+    *p = '\0';
+    return out;
+}
+
 int arena_defer(struct arena *a, void (*fn)(void *), void *ptr)
 {
     struct arena_hook *h = arena_alloc(a, sizeof *h);

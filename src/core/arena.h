@@ -33,6 +33,9 @@ char *arena_slice_dup(struct arena *a, struct slice s);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* The strings up to the NULL that ends the list, joined (for the hot paths: arena_printf's
+ * "%s%s" costs two vsnprintf passes); NULL when over budget. */
+char *arena_concat(struct arena *a, ...) __attribute__((sentinel));
 
 /* Registers fn(ptr) to run on arena_free(). Returns 0, or -1 when over budget (in which
  * case fn(ptr) is run immediately so nothing leaks). */

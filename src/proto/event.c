@@ -480,7 +480,7 @@ const char *ev_user_key(struct arena *a, const cJSON *ev)
     for (size_t i = 0; i < 4; i++) {
         const char *v = jsonx_str(user, keys[i][0]);
         if (v && *v)
-            return arena_printf(a, "%s:%s", keys[i][1], v);
+            return arena_concat(a, keys[i][1], ":", v, NULL);
     }
     return NULL;
 }

@@ -143,8 +143,8 @@ static enum err tag_context(struct norm *n, const char *alias)
     if (!name || !*name)
         return E_OK;
     const char *version = jsonx_str(c, "version");
-    const char *both = version && *version ? arena_printf(n->a, "%s %s", name, version) : name;
-    const char *dotted = arena_printf(n->a, "%s.name", alias);
+    const char *both = version && *version ? arena_concat(n->a, name, " ", version, NULL) : name;
+    const char *dotted = arena_concat(n->a, alias, ".name", NULL);
     if (!both || !dotted)
         return E_TOOBIG;
     enum err rc = tag_set(n, alias, both);

@@ -102,7 +102,7 @@ static const char *error_title(struct arena *a, const char *type, const char *va
         return type;
     const char *line = first_line(a, value);
     line = line ? proto_truncate_chars(a, line, LIMIT_TITLE_CHARS) : NULL;
-    return line ? arena_printf(a, "%s: %s", type, line) : NULL;
+    return line ? arena_concat(a, type, ": ", line, NULL) : NULL;
 }
 
 static enum err title_error(struct arena *a, const cJSON *ev, const cJSON *last, cJSON *meta,

@@ -275,6 +275,6 @@ const char *proto_frame_culprit(struct arena *a, const cJSON *f, const char *pla
     if (!nonempty(loc))
         return "";
     if (is_js(platform))
-        return arena_printf(a, "%s(%s)", fn, loc);
-    return arena_printf(a, "%s in %s", loc, fn);
+        return arena_concat(a, fn, "(", loc, ")", NULL);
+    return arena_concat(a, loc, " in ", fn, NULL);
 }

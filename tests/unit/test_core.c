@@ -31,6 +31,12 @@ static void test_arena_budget_and_hooks(void **state)
     assert_null(arena_alloc(a, 600)); /* over budget */
     char *s = arena_printf(a, "%s-%d", "x", 42);
     assert_string_equal(s, "x-42");
+    assert_string_equal(arena_concat(a, "ab", "", "c: ", "d", NULL), "abc: d");
+    assert_string_equal(arena_concat(a, NULL), "");
+    char big[400];
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_null(arena_concat(a, big, big, NULL)); /* over budget */
     hook_calls = 0;
     assert_int_equal(arena_defer(a, count_hook, NULL), 0);
     arena_free(a);
@@ -210,6 +216,37 @@ static void test_jsonx_print_string_offsets(void **state)
     arena_free(a);
 }
 
+/* Long strings are written in pieces: escapes on either side of every piece boundary, and a
+ * string of escapes only, as cJSON prints them. */
+static void test_jsonx_print_long_strings(void **state)
+{
+    (void)state;
+    static const size_t len[] = {4095, 4096, 4097, 8191, 8192, 8193, 20000};
+    static const size_t at[] = {0, 4094, 4095, 4096, 4097, 8191, 8192, 12288};
+    struct arena *a = arena_new(0);
+    char *str = malloc(20001);
+    assert_non_null(str);
+    for (size_t l = 0; l < sizeof len / sizeof *len; l++) {
+        for (int esc_only = 0; esc_only < 2; esc_only++) {
+            memset(str, esc_only ? '\n' : 'a', len[l]);
+            str[len[l]] = '\0';
+            for (size_t k = 0; k < sizeof at / sizeof *at; k++)
+                if (at[k] < len[l])
+                    str[at[k]] = k % 2 ? '"' : 0x01;
+            cJSON *j = cJSON_CreateString(str);
+            char *want = cJSON_PrintUnformatted(j);
+            char *got = jsonx_print(a, j);
+            assert_non_null(want);
+            assert_non_null(got);
+            assert_string_equal(got, want);
+            cJSON_free(want);
+            cJSON_Delete(j);
+        }
+    }
+    free(str);
+    arena_free(a);
+}
+
 /* jsonx_print writes exactly what cJSON_PrintUnformatted writes, inside an arena scope and
  * outside; a scope's tree needs no cJSON_Delete and a budget overrun is E_TOOBIG. */
 static void test_jsonx_print(void **state)
@@ -329,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_jsonx_get),
         cmocka_unit_test(test_jsonx_print),
         cmocka_unit_test(test_jsonx_print_string_offsets),
+        cmocka_unit_test(test_jsonx_print_long_strings),
         cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_config_dotenv),
     };
