@@ -281,8 +281,8 @@ enum err sq_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
  * began, and the WAL starts again from its beginning only when a write transaction finds
  * every frame copied — under continuous ingest that never happened, the WAL grew to
  * SQ_CKPT_FRAMES_MAX and the writer checkpointed it itself. So the frames committed during
- * the bulk are then copied with the writer's lock held (a short stall: what arrived in one
- * bulk copy), and the next batch starts the WAL over.
+ * the bulk are copied by a second pass (and a third), and the last few with the writer's lock
+ * held (a short stall: a few pages and a sync), and the next batch starts the WAL over.
  *
  * A round starts once the WAL holds SQ_CKPT_FRAMES pages, at most every SQ_CKPT_PAUSE_MS: a
  * hot page (an index leaf, an issue row) written by many commits meanwhile is copied once per
@@ -294,6 +294,8 @@ enum err sq_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
 #define SQ_CKPT_FRAMES 4000
 #define SQ_CKPT_FRAMES_MAX 16000
 #define SQ_CKPT_PAUSE_MS 250
+#define SQ_CKPT_PASSES 3
+#define SQ_CKPT_TAIL_FRAMES 256
 
 struct sq_ckpt {
     sqlite3 *db;
@@ -327,11 +329,20 @@ static void sq_ckpt_pause(struct sq_ckpt *k)
         ;
 }
 
-/* One round: the bulk without the writer's lock, the frames committed meanwhile with it. */
+/* One round: passes without the writer's lock until one finds at most SQ_CKPT_TAIL_FRAMES
+ * new frames (the bulk, then what was committed during it, …; at most SQ_CKPT_PASSES), then
+ * the last few with it held — the writer waits only for those few pages and a sync. */
 static void sq_ckpt_round(struct sq_ckpt *k)
 {
-    if (sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
-        return;
+    int log = 0, done = 0, before = 0;
+    for (int pass = 0; pass < SQ_CKPT_PASSES; pass++) {
+        before = done;
+        if (sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+            SQLITE_OK)
+            return;
+        if (pass > 0 && log - before <= SQ_CKPT_TAIL_FRAMES)
+            break;
+    }
     pthread_mutex_lock(k->writer_mu);
     sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     pthread_mutex_unlock(k->writer_mu);
