@@ -186,6 +186,24 @@ static void test_jsonx_get(void **state)
     arena_free(a);
 }
 
+/* jsonx_print prints j as cJSON_PrintUnformatted does. */
+static void assert_prints_like_cjson(struct arena *a, const cJSON *j)
+{
+    char *want = cJSON_PrintUnformatted(j);
+    char *got = jsonx_print(a, j);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    cJSON_free(want);
+}
+
+static void assert_string_prints_like_cjson(struct arena *a, const char *str)
+{
+    cJSON *j = cJSON_CreateString(str);
+    assert_prints_like_cjson(a, j);
+    cJSON_Delete(j);
+}
+
 /* Strings are scanned 8 bytes at a time: every byte that needs an escape (and some that
  * do not, next to them: 0x20, 0x7f, UTF-8) at every offset of a 20-byte string, printed as
  * cJSON prints it. */
@@ -203,14 +221,7 @@ static void test_jsonx_print_string_offsets(void **state)
             str[at] = (char)specials[k];
             if (specials[k] == 0xc3 && at < 19)
                 str[at + 1] = (char)0xa9; /* é */
-            cJSON *j = cJSON_CreateString(str);
-            char *want = cJSON_PrintUnformatted(j);
-            char *got = jsonx_print(a, j);
-            assert_non_null(want);
-            assert_non_null(got);
-            assert_string_equal(got, want);
-            cJSON_free(want);
-            cJSON_Delete(j);
+            assert_string_prints_like_cjson(a, str);
         }
     }
     arena_free(a);
@@ -233,14 +244,7 @@ static void test_jsonx_print_long_strings(void **state)
             for (size_t k = 0; k < sizeof at / sizeof *at; k++)
                 if (at[k] < len[l])
                     str[at[k]] = k % 2 ? '"' : 0x01;
-            cJSON *j = cJSON_CreateString(str);
-            char *want = cJSON_PrintUnformatted(j);
-            char *got = jsonx_print(a, j);
-            assert_non_null(want);
-            assert_non_null(got);
-            assert_string_equal(got, want);
-            cJSON_free(want);
-            cJSON_Delete(j);
+            assert_string_prints_like_cjson(a, str);
         }
     }
     free(str);
@@ -271,12 +275,7 @@ static void test_jsonx_print(void **state)
             if (scoped)
                 jsonx_arena_begin(a);
             assert_int_equal(jsonx_parse(a, docs[i], strlen(docs[i]), &j, NULL), E_OK);
-            char *want = cJSON_PrintUnformatted(j);
-            char *got = jsonx_print(a, j);
-            assert_non_null(want);
-            assert_non_null(got);
-            assert_string_equal(got, want);
-            cJSON_free(want);
+            assert_prints_like_cjson(a, j);
             if (scoped)
                 jsonx_arena_end();
         }

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "store/store.h"
+#include "helpers/testdb.h"
 
 #define CKPT_BATCH 32
 #define CKPT_PAGE 4096
@@ -29,14 +29,6 @@
 #define CKPT_MAX_SECONDS 60.0
 
 static char tmpdir[256];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 /* The WAL header's salts change each time the WAL starts over; 0 when there is no WAL. */
 static uint64_t wal_salts(const char *wal, long *size)
@@ -148,7 +140,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    return testdb_rmtree(tmpdir);
 }
 
 int main(void)

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <ctype.h>
@@ -19,6 +18,7 @@
 
 #include "core/arena.h"
 #include "store/store.h"
+#include "helpers/testdb.h"
 
 static struct store *st;
 static char tmpdir[256]; /* empty when SNAG_TEST_DATABASE_URL is used */
@@ -97,14 +97,6 @@ static struct store_issue get_issue(struct arena *a, int64_t id)
     return i;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* ---- setup ------------------------------------------------------------------------------ */
 
 static int suite_setup(void **state)
@@ -138,7 +130,7 @@ static int suite_teardown(void **state)
     (void)state;
     store_close(st);
     if (tmpdir[0])
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        testdb_rmtree(tmpdir);
     return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,19 +23,12 @@
 #include "core/clock.h"
 #include "store/backup.h"
 #include "store/store.h"
+#include "helpers/testdb.h"
 
 #define NEVENTS 60
 #define NHASHES 6
 
 static char tmpdir[256];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static struct store *open_store(const char *url)
 {
@@ -326,7 +318,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    testdb_rmtree(tmpdir);
     return 0;
 }
 

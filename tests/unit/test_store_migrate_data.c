@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +23,9 @@
 #include "proto/zdict.h"
 #include "store/migrate_data.h"
 #include "store/store.h"
+#include "helpers/testdb.h"
 
 static char tmpdir[256], src_url[400], dst_url[512];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void pg_admin(const char *sql)
 {
@@ -325,7 +317,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    testdb_rmtree(tmpdir);
     return 0;
 }
 

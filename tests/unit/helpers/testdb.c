@@ -16,6 +16,11 @@ static int testdb_rm_entry(const char *path, const struct stat *sb, int flag, st
     return remove(path);
 }
 
+int testdb_rmtree(const char *dir)
+{
+    return nftw(dir, testdb_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Runs one statement through admin_url; 0 on success. */
 static int testdb_admin_exec(const char *admin_url, const char *sql)
 {
@@ -94,7 +99,7 @@ int testdb_close(struct testdb *t)
         rc = testdb_admin_exec(t->admin, sql);
         t->name[0] = '\0';
     }
-    if (t->dir[0] && nftw(t->dir, testdb_rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+    if (t->dir[0] && testdb_rmtree(t->dir) != 0)
         rc = -1;
     t->dir[0] = '\0';
     return rc;

@@ -26,6 +26,8 @@ struct testdb {
 const char *testdb_open(struct testdb *t);
 /* Drops the PostgreSQL database (WITH (FORCE)) and removes the folder; 0 on success. */
 int testdb_close(struct testdb *t);
+/* Removes dir and everything below it; 0 on success. */
+int testdb_rmtree(const char *dir);
 /* True when the run is on PostgreSQL. */
 bool testdb_is_pg(const struct testdb *t);
 
