@@ -343,17 +343,117 @@ static int jw_integer(char nb[32], long long v)
     return len;
 }
 
+/* ---- fractions without printf: cJSON prints a number with %1.15g, and with %1.17g when the
+ * 15 digits do not read back within a unit in the last place (jw_close_enough). For a
+ * non-integral 1 <= |d| < 1e15 both steps are decided here in exact integer arithmetic:
+ * |d| = m * 2^-s with m of 53 bits, so d * 10^f rounded to an integer (ties to even, as glibc
+ * prints) and the distance between the 15 digits and d in units in the last place, both
+ * fit in 128 bits. Values this cannot decide exactly (m at the edge of its binade, where the
+ * neighbouring doubles are not one unit away; a distance of exactly 1.5 units) go the printf
+ * way. The unit test compares the two ways on millions of values. */
+
+typedef unsigned __int128 jw_u128;
+
+static const uint64_t jw_pow10[] = {1ULL,
+                                    10ULL,
+                                    100ULL,
+                                    1000ULL,
+                                    10000ULL,
+                                    100000ULL,
+                                    1000000ULL,
+                                    10000000ULL,
+                                    100000000ULL,
+                                    1000000000ULL,
+                                    10000000000ULL,
+                                    100000000000ULL,
+                                    1000000000000ULL,
+                                    10000000000000ULL,
+                                    100000000000000ULL,
+                                    1000000000000000ULL,
+                                    10000000000000000ULL,
+                                    100000000000000000ULL};
+
+/* m * 10^f / 2^s rounded to an integer, ties to even. */
+static uint64_t jw_scaled(uint64_t m, int f, int s)
+{
+    jw_u128 prod = (jw_u128)m * jw_pow10[f];
+    jw_u128 q = prod >> s, r = prod & (((jw_u128)1 << s) - 1), half = (jw_u128)1 << (s - 1);
+    if (r > half || (r == half && (q & 1)))
+        q++;
+    return (uint64_t)q;
+}
+
+/* %1.<p>g of m * 2^-s (its integer part has x + 1 digits) as digits, a point and the
+ * fraction without trailing zeros; *q gets the rounded digits, *fp how many of them are
+ * decimals. Returns the length, 0 when rounding carries past %g's fixed form. */
+static int jw_fixed(char *out, uint64_t m, int s, int x, int p, uint64_t *q, int *fp)
+{
+    int f = p - 1 - x;
+    *q = jw_scaled(m, f, s);
+    if (*q >= jw_pow10[p]) { /* 9.99…5 rounded up: one integer digit more, one decimal less */
+        if (++x > p - 1)
+            return 0;
+        f--;
+        *q = jw_scaled(m, f, s);
+    }
+    *fp = f;
+    int len = jw_integer(out, (long long)(*q / jw_pow10[f]));
+    uint64_t frac = *q % jw_pow10[f];
+    while (f > 0 && frac % 10 == 0) {
+        frac /= 10;
+        f--;
+    }
+    if (f > 0) {
+        out[len++] = '.';
+        for (int i = f - 1; i >= 0; i--)
+            out[len + i] = (char)('0' + frac % 10), frac /= 10;
+        len += f;
+    }
+    out[len] = '\0';
+    return len;
+}
+
+/* cJSON's text for a non-integral d with 1 <= |d| < 1e15 into nb (sign included); 0 when
+ * the exact way cannot decide (the caller then prints as cJSON does). */
+static int jw_fraction(char nb[32], double d)
+{
+    int e;
+    double a = fabs(d);
+    uint64_t m = (uint64_t)ldexp(frexp(a, &e), 53), q15, q17;
+    int s = 53 - e, x = 0;
+    if (m <= (1ULL << 52) + 2 || m >= (1ULL << 53) - 2)
+        return 0;
+    for (uint64_t ip = (uint64_t)a; ip >= 10; ip /= 10)
+        x++;
+    char *out = nb + (d < 0);
+    nb[0] = '-';
+    int f = 0, len = jw_fixed(out, m, s, x, 15, &q15, &f);
+    if (!len)
+        return 0;
+    /* the 15 digits' distance from d, in units of d's last place: |v - t| / 10^f */
+    jw_u128 v = (jw_u128)q15 << s, t = (jw_u128)m * jw_pow10[f];
+    jw_u128 twice = 2 * (v > t ? v - t : t - v), limit = (jw_u128)3 * jw_pow10[f];
+    if (twice == limit)
+        return 0;
+    if (twice > limit && !(len = jw_fixed(out, m, s, x, 17, &q17, &f)))
+        return 0;
+    return len + (d < 0);
+}
+
 static void jw_number(struct jw *w, const cJSON *item)
 {
     char nb[32];
     double d = item->valuedouble;
-    int n;
+    int n = 0;
     if (isnan(d) || isinf(d)) {
         n = snprintf(nb, sizeof nb, "null");
     } else if (d == trunc(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
         /* what %1.15g prints for an integer of at most 15 digits, without printf */
         n = jw_integer(nb, (long long)d);
-    } else {
+    } else if (fabs(d) >= 1 && fabs(d) < 1e15) {
+        n = jw_fraction(nb, d);
+    }
+    if (n == 0) {
         n = snprintf(nb, sizeof nb, "%1.15g", d);
         if (!jw_close_enough(strtod(nb, NULL), d))
             n = snprintf(nb, sizeof nb, "%1.17g", d);

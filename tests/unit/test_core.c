@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,61 @@ static void test_jsonx_print_long_strings(void **state)
     arena_free(a);
 }
 
+/* Numbers: jsonx_print decides most fractions without printf; every one must come out as
+ * cJSON prints it. Timestamps to the microsecond (what normalisation leaves), random doubles
+ * across the fast way's range and beyond it, halves and other ties, values next to powers of
+ * ten and of two, negatives. */
+static uint64_t num_rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t num_next(void)
+{
+    num_rng ^= num_rng << 13;
+    num_rng ^= num_rng >> 7;
+    num_rng ^= num_rng << 17;
+    return num_rng;
+}
+
+static double num_sample(int kind)
+{
+    uint64_t r = num_next();
+    double d, u = (double)(r >> 11) / 9007199254740992.0;
+    switch (kind) {
+    case 0: /* a timestamp to the microsecond */
+        return round((1.0e9 + u * 1.0e9) * 1e6) / 1e6;
+    case 1: /* any double from 1e-3 to 1e16, on a log scale */
+        return pow(10.0, -3.0 + u * 19.0);
+    case 2: /* few decimals, ties among them */
+        return (double)(r % 100000000) / (double)(1ULL << (r >> 60));
+    case 3: { /* next to a power of ten or two */
+        double base = (r & 1) ? pow(10.0, (double)(r % 16)) : ldexp(1.0, (int)(r % 50));
+        d = base;
+        for (int k = (int)((r >> 8) % 5); k > 0; k--)
+            d = (r >> 16) & 1 ? nextafter(d, 0) : nextafter(d, INFINITY);
+        return d;
+    }
+    default: { /* raw bits: any finite double in [1, 2^50) */
+        double x = ldexp(1.0 + (double)(r >> 12) / 4503599627370496.0, (int)(r % 50));
+        return x;
+    }
+    }
+}
+
+static void test_jsonx_print_numbers(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new(0);
+    for (int round = 0; round < 100; round++) {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < 10000; i++) {
+            double d = num_sample(i % 5);
+            cJSON_AddItemToArray(arr, cJSON_CreateNumber(i % 3 == 0 ? -d : d));
+        }
+        assert_prints_like_cjson(a, arr);
+        cJSON_Delete(arr);
+    }
+    arena_free(a);
+}
+
 /* jsonx_print writes exactly what cJSON_PrintUnformatted writes, inside an arena scope and
  * outside; a scope's tree needs no cJSON_Delete and a budget overrun is E_TOOBIG. */
 static void test_jsonx_print(void **state)
@@ -366,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_jsonx_print),
         cmocka_unit_test(test_jsonx_print_string_offsets),
         cmocka_unit_test(test_jsonx_print_long_strings),
+        cmocka_unit_test(test_jsonx_print_numbers),
         cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_config_dotenv),
     };
