@@ -419,7 +419,7 @@ static int jw_fraction(char nb[32], double d)
 {
     int e;
     double a = fabs(d);
-    uint64_t m = (uint64_t)ldexp(frexp(a, &e), 53), q15, q17;
+    uint64_t m = (uint64_t)ldexp(frexp(a, &e), 53), q;
     int s = 53 - e, x = 0;
     if (m <= (1ULL << 52) + 2 || m >= (1ULL << 53) - 2)
         return 0;
@@ -427,15 +427,15 @@ static int jw_fraction(char nb[32], double d)
         x++;
     char *out = nb + (d < 0);
     nb[0] = '-';
-    int f = 0, len = jw_fixed(out, m, s, x, 15, &q15, &f);
+    int f = 0, len = jw_fixed(out, m, s, x, 15, &q, &f);
     if (!len)
         return 0;
     /* the 15 digits' distance from d, in units of d's last place: |v - t| / 10^f */
-    jw_u128 v = (jw_u128)q15 << s, t = (jw_u128)m * jw_pow10[f];
+    jw_u128 v = (jw_u128)q << s, t = (jw_u128)m * jw_pow10[f];
     jw_u128 twice = 2 * (v > t ? v - t : t - v), limit = (jw_u128)3 * jw_pow10[f];
     if (twice == limit)
         return 0;
-    if (twice > limit && !(len = jw_fixed(out, m, s, x, 17, &q17, &f)))
+    if (twice > limit && !(len = jw_fixed(out, m, s, x, 17, &q, &f)))
         return 0;
     return len + (d < 0);
 }

@@ -276,7 +276,7 @@ enum err sq_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
  * a hook on the writer connection hands that work to a thread with its own connection, which
  * runs PASSIVE checkpoints with synchronous = FULL, as SQLite's own would.
  *
- * Each round copies the WAL in two steps. The bulk is copied without the writer's lock, so
+ * Each round copies the WAL in passes. The bulk is copied without the writer's lock, so
  * ingest goes on; but a passive checkpoint only copies the frames that were there when it
  * began, and the WAL starts again from its beginning only when a write transaction finds
  * every frame copied — under continuous ingest that never happened, the WAL grew to
@@ -288,7 +288,7 @@ enum err sq_ingest_batch(struct store *st, struct store_event_in *evs, size_t n,
  * hot page (an index leaf, an issue row) written by many commits meanwhile is copied once per
  * round, not once per commit — less frequent rounds were a quarter less CPU per event for the
  * writer and this thread together under ingest (docs/PERFORMANCE.md, session 5). The WAL file
- * keeps its largest size between rounds (SQLite's default): about 16–48 MB under load. Should
+ * keeps its largest size between rounds (SQLite's default): tens of MB under load. Should
  * it still grow past SQ_CKPT_FRAMES_MAX pages (the checkpointer cannot keep up, or readers
  * hold old snapshots), the writer checkpoints itself as before. */
 #define SQ_CKPT_FRAMES 4000
