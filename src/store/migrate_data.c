@@ -280,6 +280,11 @@ static enum err mig_finish_tables(struct mig *m)
                         "INSERT INTO event_ids (project_id, event_id, row_id, received) "
                         "SELECT project_id, event_id, id, received FROM events",
                         0, NULL, NULL);
+    if (!e) /* SQLite has no such columns (0010_issue_hot.sql) */
+        e = mig_pg(m,
+                   "UPDATE issues SET last_seen_minute = floor(last_seen / 60), "
+                   "times_seen_digits = length(times_seen::text)",
+                   0, NULL, NULL);
     for (size_t i = 0; i < sizeof mig_tables / sizeof *mig_tables && !e; i++) {
         if (!mig_tables[i].has_id)
             continue;

@@ -464,14 +464,15 @@ static enum err pg_ing_issue_create(struct pg_batch *b)
 
 /* ---- (4)–(6) events and aggregates ------------------------------------------------------ */
 
-static void pg_ing_issue_lock_send(struct pg_batch *b, struct pg_pipe *pp)
+/* The batch's issue ids as $1 of statement id: the lock, and the sort keys' update. */
+static void pg_ing_issue_ids_send(struct pg_batch *b, struct pg_pipe *pp, enum pg_stmt id)
 {
     static const unsigned oids[] = {PG_OID_INT8};
     struct pg_arrays x;
     pg_arrays_init(&x, oids, 1);
     for (size_t g = 0; g < b->ngroups; g++)
         pg_array_int(&x.arr[0], b->groups[g].issue_id);
-    pg_arrays_send(pp, &x, PG_ING_ISSUE_LOCK);
+    pg_arrays_send(pp, &x, id);
 }
 
 static void pg_ing_event_row(struct pg_arrays *x, const struct store_event_in *ev, int64_t row_id,
@@ -596,8 +597,9 @@ static enum err pg_ing_write(struct pg_batch *b, const char *node)
     if (pg_pipe_begin(&pp, b->c, b->ei))
         return pg_pipe_end(&pp);
     pg_ing_events_send(b, &pp); /* takes no issue lock: goes first */
-    pg_ing_issue_lock_send(b, &pp);
+    pg_ing_issue_ids_send(b, &pp, PG_ING_ISSUE_LOCK);
     pg_ing_issue_update_send(b, &pp);
+    pg_ing_issue_ids_send(b, &pp, PG_ING_ISSUE_SORT_KEYS);
     pg_live_notify(&pp, node, b->evs, b->n);
     pg_pipe_sync(&pp);
     enum err e = pg_pipe_end(&pp);
@@ -610,8 +612,8 @@ static enum err pg_ing_write(struct pg_batch *b, const char *node)
 
 /* The statements every batch may run, prepared before the first pipeline. */
 static const enum pg_stmt pg_ing_stmts[] = {
-    PG_ING_CLAIM,        PG_ING_DUP_FIND,     PG_ING_ISSUE_FIND, PG_ING_ISSUE_LOCK,
-    PG_ING_EVENT_INSERT, PG_ING_ISSUE_UPDATE, PG_LIVE_NOTIFY};
+    PG_ING_CLAIM,        PG_ING_DUP_FIND,     PG_ING_ISSUE_FIND,      PG_ING_ISSUE_LOCK,
+    PG_ING_EVENT_INSERT, PG_ING_ISSUE_UPDATE, PG_ING_ISSUE_SORT_KEYS, PG_LIVE_NOTIFY};
 
 /* Once per writer session: generic plans (the ingest statements' plans do not depend on
  * the arrays' contents, so planning them again for every batch is wasted), and the

@@ -195,25 +195,54 @@ static void si_where_text(struct si_sql *t, struct arena *a, const char *text)
             like);
 }
 
+/* On PostgreSQL the last-seen and event-count orders read an index on a coarse key
+ * (0010_issue_hot.sql): the index gives the keys in order and only the issues sharing one
+ * are sorted. The cursor's key bounds the index scan. */
+struct si_coarse {
+    const char *col;
+    int64_t key;
+};
+
+static bool si_coarse_key(const char *col, double v, struct si_coarse *k)
+{
+    if (strcmp(col, "i.last_seen") == 0)
+        *k = (struct si_coarse){"i.last_seen_minute", si_last_seen_minute(v)};
+    else if (strcmp(col, "i.times_seen") == 0)
+        *k = (struct si_coarse){"i.times_seen_digits", si_times_seen_digits((int64_t)v)};
+    else
+        return false;
+    return true;
+}
+
 /* The cursor's condition and the ORDER BY / LIMIT of the page. */
-static void si_page(struct si_sql *t, const struct store_issue_search *q)
+static void si_page(struct si_sql *t, const struct store_issue_search *q, bool pg)
 {
     const char *col = si_sort_col(q->sort);
     bool prev = q->cursor && q->cursor->prev;
+    struct si_coarse k;
+    bool coarse = pg && si_coarse_key(col, q->cursor ? q->cursor->value : 0, &k);
     char frag[256];
     if (q->cursor) {
+        if (coarse) {
+            snprintf(frag, sizeof frag, " AND %s %s ?", k.col, prev ? ">=" : "<=");
+            si_int(t, frag, k.key);
+        }
         snprintf(frag, sizeof frag, " AND (%s %s ? OR (%s = ? AND i.id %s ", col, prev ? ">" : "<",
                  col, prev ? ">" : "<");
         si_real(t, frag, q->cursor->value);
         si_int(t, "?))", q->cursor->id);
     }
-    snprintf(frag, sizeof frag, " ORDER BY %s %s, i.id %s", col, prev ? "ASC" : "DESC",
-             prev ? "ASC" : "DESC");
+    const char *dir = prev ? "ASC" : "DESC";
+    if (coarse)
+        snprintf(frag, sizeof frag, " ORDER BY %s %s, %s %s, i.id %s", k.col, dir, col, dir, dir);
+    else
+        snprintf(frag, sizeof frag, " ORDER BY %s %s, i.id %s", col, dir, dir);
     si_add(t, frag);
     si_int(t, " LIMIT ?", (int64_t)q->limit + 1);
 }
 
-static void si_search_sql(struct si_sql *t, struct arena *a, const struct store_issue_search *q)
+static void si_search_sql(struct si_sql *t, struct arena *a, const struct store_issue_search *q,
+                          bool pg)
 {
     si_add(t, "SELECT " SI_ISSUE_COLS SI_ISSUE_FROM);
     si_where_scope(t, a, q);
@@ -223,11 +252,13 @@ static void si_search_sql(struct si_sql *t, struct arena *a, const struct store_
         si_where_filter(t, &q->filters[k], q->user_id);
     if (q->text && *q->text)
         si_where_text(t, a, q->text);
+    if (q->since > 0 && pg)
+        si_int(t, " AND i.last_seen_minute >= ?", si_last_seen_minute(q->since));
     if (q->since > 0)
         si_real(t, " AND i.last_seen >= ?", q->since);
     if (q->until > 0)
         si_real(t, " AND i.first_seen <= ?", q->until);
-    si_page(t, q);
+    si_page(t, q, pg);
 }
 
 static size_t si_search_values(const struct store_issue_search *q)
@@ -247,7 +278,7 @@ enum err store_issue_search(struct store *st, struct arena *a, const struct stor
     struct si_sql *t = arena_calloc(a, 1, sizeof *t);
     if (!t)
         return E_TOOBIG;
-    si_search_sql(t, a, q);
+    si_search_sql(t, a, q, si_is_pg(st));
     if (t->bad)
         return E_INVALID;
     void *p = NULL;

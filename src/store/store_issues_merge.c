@@ -25,6 +25,7 @@ struct si_merge {
     size_t n;
     struct si_merge_issue rows[SI_MERGE_MAX];
     int64_t parent;
+    bool pg; /* PostgreSQL: the coarse sort keys follow (0010_issue_hot.sql) */
 };
 
 static enum err si_fill_merge(struct si_out *out, const struct store_q_row *r, void *dst)
@@ -117,10 +118,20 @@ static enum err si_merge_counters(struct store_q_conn *c, struct si_merge *w)
     si_p_int(&p, times);
     si_p_real(&p, lo);
     si_p_real(&p, hi);
+    if (w->pg) {
+        si_p_int(&p, si_last_seen_minute(hi));
+        si_p_int(&p, si_times_seen_digits(times));
+    }
     enum err e = si_run(c, w->o,
-                        "UPDATE issues SET times_seen = $2, first_seen = $3, last_seen = $4, "
-                        "user_count = (SELECT count(*) FROM issue_users WHERE issue_id = $1) "
-                        "WHERE id = $1",
+                        w->pg ? "UPDATE issues SET times_seen = $2, first_seen = $3, "
+                                "last_seen = $4, last_seen_minute = $5, times_seen_digits = $6, "
+                                "user_count = "
+                                "(SELECT count(*) FROM issue_users WHERE issue_id = $1) "
+                                "WHERE id = $1"
+                              : "UPDATE issues SET times_seen = $2, first_seen = $3, "
+                                "last_seen = $4, user_count = "
+                                "(SELECT count(*) FROM issue_users WHERE issue_id = $1) "
+                                "WHERE id = $1",
                         &p, NULL, NULL);
     struct store_q_params q = {0};
     si_p_int(&q, w->parent);
@@ -168,7 +179,7 @@ enum err store_issue_merge(struct store *st, const int64_t *ids, size_t n, int64
             e = E_INVALID;
             goto out;
         }
-    *w = (struct si_merge){.o = st->ops->orgs, .a = a, .ids = sorted, .n = n};
+    *w = (struct si_merge){.o = st->ops->orgs, .a = a, .ids = sorted, .n = n, .pg = si_is_pg(st)};
     e = st->ops->orgs->with_conn(st, true, si_merge_work, w);
     if (!e)
         *parent = w->parent;

@@ -437,13 +437,116 @@ static void test_events_notes(void **state)
     assert_string_equal(reps[0].comments, "again");
 }
 
+/* ---- the sort orders' pages, across the coarse keys PostgreSQL reads them through ------ */
+
+static struct {
+    struct store_project proj;
+    char names[12];
+    int64_t ids[12];
+    size_t n;
+} S;
+
+/* n events of a new or known issue `name` (one letter) in S's project at t, t+0.001, … */
+static void sort_ingest(char name, int n, double t)
+{
+    struct store_event_in *evs = arena_calloc(A, (size_t)n, sizeof *evs);
+    char hash[2] = {name, '\0'};
+    for (int i = 0; i < n; i++) {
+        char eid[33];
+        ids_uuid4_hex(eid);
+        evs[i] = (struct store_event_in){.project_id = S.proj.id,
+                                         .event_id = arena_strdup(A, eid),
+                                         .timestamp = t + i * 0.001,
+                                         .received = t + i * 0.001,
+                                         .level = "error",
+                                         .hash = arena_strdup(A, hash),
+                                         .title = "Error",
+                                         .type = "error",
+                                         .metadata_json = "{}"};
+        body("[]", "1", &evs[i].data, &evs[i].data_len);
+    }
+    struct errinfo ei = {{0}};
+    assert_int_equal(store_ingest_batch(T.st, evs, (size_t)n, &ei), E_OK);
+    if (!memchr(S.names, name, S.n)) {
+        S.names[S.n] = name;
+        S.ids[S.n++] = evs[0].issue_id;
+    }
+}
+
+static char sort_name(int64_t id)
+{
+    for (size_t i = 0; i < S.n; i++)
+        if (S.ids[i] == id)
+            return S.names[i];
+    return '?';
+}
+
+/* Every page of S's project in the given order, limit issues each, as "ab|cd|e". */
+static const char *sort_pages(const char *sort, int limit)
+{
+    char *out = arena_strdup(A, "");
+    struct store_issue_cursor cur = {0};
+    bool more = true;
+    for (int page = 0; more && page < 10; page++) {
+        struct store_issue_search q = {.org_id = T.org.id,
+                                       .user_id = T.user,
+                                       .project_ids = &S.proj.id,
+                                       .nprojects = 1,
+                                       .sort = sort,
+                                       .limit = limit,
+                                       .cursor = page ? &cur : NULL};
+        struct store_issue *rows;
+        size_t n;
+        assert_int_equal(store_issue_search(T.st, A, &q, &rows, &n, &more), E_OK);
+        out = arena_printf(A, "%s%s", out, page ? "|" : "");
+        for (size_t i = 0; i < n; i++)
+            out = arena_printf(A, "%s%c", out, sort_name(rows[i].id));
+        if (n)
+            cur = (struct store_issue_cursor){store_issue_sort_value(&rows[n - 1], sort),
+                                              rows[n - 1].id, false};
+    }
+    return out;
+}
+
+/* Last seen across and within minutes, an issue that moves to a later minute, event counts
+ * across a power of ten, and a merge that moves its parent in both orders. */
+static void test_sort_pages(void **state)
+{
+    (void)state;
+    struct store_team team;
+    assert_int_equal(store_team_create(T.st, T.org.id, "s", "S", A, &team), E_OK);
+    assert_int_equal(
+        store_project_create(T.st, T.org.id, team.id, "sorts", "Sorts", "python", A, &S.proj),
+        E_OK);
+    double base = (double)((int64_t)(T.now / 60) * 60) - 7200; /* a minute's start */
+    sort_ingest('x', 1, base);
+    sort_ingest('y', 1, base + 120);
+    sort_ingest('z', 1, base + 130); /* y and z share a minute */
+    sort_ingest('w', 1, base + 185);
+    sort_ingest('v', 1, base + 60);
+    sort_ingest('x', 1, base + 190); /* x moves from the first minute to w's */
+    assert_string_equal(sort_pages("date", 2), "xw|zy|v");
+    sort_ingest('p', 9, base + 1);
+    sort_ingest('q', 10, base + 2);
+    sort_ingest('r', 11, base + 3);
+    assert_string_equal(sort_pages("date", 3), "xwz|yvr|qp");
+    assert_string_equal(sort_pages("freq", 3), "rqp|xvw|zy");
+    sort_ingest('c', 5, base + 300);
+    int64_t ids[] = {S.ids[8], S.ids[5]}, parent = 0; /* c into p */
+    assert_true(sort_name(ids[0]) == 'c' && sort_name(ids[1]) == 'p');
+    assert_int_equal(store_issue_merge(T.st, ids, 2, &parent), E_OK);
+    assert_int_equal(parent, S.ids[5]);
+    assert_string_equal(sort_pages("date", 4), "pxwz|yvrq");
+    assert_string_equal(sort_pages("freq", 2), "pr|qx|vw|zy");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_search),       cmocka_unit_test(test_keyset_pages),
         cmocka_unit_test(test_update_state), cmocka_unit_test(test_project_stats),
         cmocka_unit_test(test_facets_merge), cmocka_unit_test(test_retention_prune),
-        cmocka_unit_test(test_events_notes),
+        cmocka_unit_test(test_events_notes), cmocka_unit_test(test_sort_pages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
