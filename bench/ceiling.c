@@ -1,6 +1,6 @@
 /* ceiling: the benchmark's upper bound — a bare libmicrohttpd server that reads every
  * request body and answers each request with the same fixed JSON body, configured the way
- * snag configures libmicrohttpd (src/http/server.c: one internal polling thread with epoll
+ * snag configures libmicrohttpd (src/http/server.c: one internal polling thread with poll()
  * per CPU, each with its own listening socket, same timeout and limits). Whatever snag does per
  * event on top of HTTP costs the distance between its events/s and this server's.
  *
@@ -46,7 +46,7 @@ static struct MHD_Daemon *ceiling_start(int port, unsigned threads, struct MHD_R
 {
     struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     return MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, ceiling_access, r, MHD_OPTION_LISTENING_ADDRESS_REUSE,

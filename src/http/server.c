@@ -1,7 +1,11 @@
 /* server: libmicrohttpd wiring — request lifecycle, bounded body reading, routing, CORS for
  * ingest routes, suspend/resume, and turning a handler's response into an MHD response.
  *
- * DESIGN: MHD runs a pool of threads, each with its own epoll loop. The access handler is
+ * DESIGN: MHD runs a pool of threads, each with its own poll() loop. Not epoll: there a
+ * suspended request costs two epoll_ctl calls and each read one more recv() that ends in
+ * EAGAIN — three of the nine system calls of an acknowledged event (`make bench`), and dear
+ * on a virtual machine. poll's cost grows with a thread's open connections instead, which
+ * stays the smaller one up to a few hundred connections per thread. The access handler is
  * called (1) once with the headers — we route and check Content-Length —, (2) once per chunk
  * of body, (3) once at the end, when the handler runs, and (4) again after http_resume() for
  * a suspended request. The request struct and its arena are freed by the completion
@@ -596,7 +600,7 @@ enum err http_server_start(const struct http_server_opts *o, struct http_server 
                            struct errinfo *ei)
 {
     jsonx_init(); /* before the server threads use cJSON */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     struct sockaddr_storage ss;
     enum err e = server_bind_addr(o->bind, &ss, &flags, ei);
@@ -634,8 +638,12 @@ void http_server_quiesce(struct http_server *s)
 {
     for (size_t i = 0; i < s->ndaemons; i++) {
         MHD_socket fd = MHD_quiesce_daemon(s->daemons[i]);
-        if (fd != MHD_INVALID_SOCKET) /* closed, or the kernel would queue connections on it */
-            close(fd);
+        if (fd == MHD_INVALID_SOCKET)
+            continue;
+        /* closed, or the kernel would queue connections on it; shut down first, as the
+         * thread's poll() may still hold it open for a moment after the close */
+        shutdown(fd, SHUT_RDWR);
+        close(fd);
     }
 }
 
