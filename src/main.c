@@ -54,7 +54,8 @@ static const char usage[] =
     "  --help, --version\n"
     "\n"
     "configuration (environment or ./.env): PORT, DATABASE_URL, SECRET_KEY, GLITCHTIP_DOMAIN,\n"
-    "SNAG_DATA_DIR, SNAG_BIND, SNAG_THREADS, GLITCHTIP_MAX_UNZIPPED_PAYLOAD_SIZE,\n"
+    "SNAG_DATA_DIR, SNAG_BIND, SNAG_THREADS, SNAG_HTTP_EPOLL, "
+    "GLITCHTIP_MAX_UNZIPPED_PAYLOAD_SIZE,\n"
     "GLITCHTIP_RETENTION_DAYS, ENABLE_USER_REGISTRATION, ENABLE_ORGANIZATION_CREATION.\n";
 
 /* Returns the value after `name` in argv, or NULL. */
@@ -171,6 +172,7 @@ static int cmd_serve(void)
     struct http_server_opts o = {.bind = cfg.bind,
                                  .port = cfg.port,
                                  .threads = cfg.threads,
+                                 .epoll = cfg.http_epoll,
                                  .routes = routes,
                                  .nroutes = nroutes,
                                  .app = &app};

@@ -185,6 +185,8 @@ enum err config_load(struct config *c, struct errinfo *ei)
     if ((e = config_int("SNAG_THREADS", 1, 256, ncpu > 0 ? ncpu : 2, &n, ei)))
         return e;
     c->threads = (int)n;
+    if ((e = config_bool("SNAG_HTTP_EPOLL", false, &c->http_epoll, ei)))
+        return e;
     if ((e = config_str("SNAG_BIND", "0.0.0.0", c->bind, sizeof c->bind, ei)) ||
         (e = config_str("SNAG_DATA_DIR", "./data", c->data_dir, sizeof c->data_dir, ei)))
         return e;

@@ -26,6 +26,7 @@ struct config {
     char default_from_email[256];      /* DEFAULT_FROM_EMAIL, default snag@<domain host> */
     char domain_host[256];             /* GLITCHTIP_DOMAIN's host, without port */
     int threads;                       /* SNAG_THREADS, default: number of CPUs */
+    bool http_epoll;                   /* SNAG_HTTP_EPOLL: epoll instead of poll() */
     bool secret_key_generated;         /* true when SECRET_KEY was not set */
 };
 

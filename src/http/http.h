@@ -121,6 +121,7 @@ struct http_server_opts {
     const char *bind;
     int port;
     int threads;
+    bool epoll; /* epoll instead of poll(): for thousands of open connections per thread */
     const struct route *routes;
     size_t nroutes;
     void *app; /* passed to every handler */

@@ -4,8 +4,9 @@
  * DESIGN: MHD runs a pool of threads, each with its own poll() loop. Not epoll: there a
  * suspended request costs two epoll_ctl calls and each read one more recv() that ends in
  * EAGAIN — three of the nine system calls of an acknowledged event (`make bench`), and dear
- * on a virtual machine. poll's cost grows with a thread's open connections instead, which
- * stays the smaller one up to a few hundred connections per thread. The access handler is
+ * on a virtual machine. poll's cost grows with a thread's open connections instead: the
+ * smaller one up to a few hundred per thread, twice epoll's at 1,500 idle ones (the bench's
+ * ceiling server); SNAG_HTTP_EPOLL chooses epoll for such nodes. The access handler is
  * called (1) once with the headers — we route and check Content-Length —, (2) once per chunk
  * of body, (3) once at the end, when the handler runs, and (4) again after http_resume() for
  * a suspended request. The request struct and its arena are freed by the completion
@@ -600,8 +601,8 @@ enum err http_server_start(const struct http_server_opts *o, struct http_server 
                            struct errinfo *ei)
 {
     jsonx_init(); /* before the server threads use cJSON */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (o->epoll ? MHD_USE_EPOLL : MHD_USE_POLL) |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     struct sockaddr_storage ss;
     enum err e = server_bind_addr(o->bind, &ss, &flags, ei);
     if (e)

@@ -367,6 +367,7 @@ static void test_config_values(void **state)
         {"ENABLE_USER_REGISTRATION", "maybe", E_INVALID},
         {"ENABLE_USER_REGISTRATION", "True", E_OK},
         {"GLITCHTIP_MAX_EVENT_LIFE_DAYS", "30", E_OK},
+        {"SNAG_HTTP_EPOLL", "often", E_INVALID},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct config c;
@@ -387,6 +388,11 @@ static void test_config_values(void **state)
     unsetenv("GLITCHTIP_MAX_EVENT_LIFE_DAYS");
     unsetenv("GLITCHTIP_RETENTION_DAYS");
     assert_int_equal(c.port == 8000 || c.port > 0, 1);
+    assert_false(c.http_epoll);
+    setenv("SNAG_HTTP_EPOLL", "true", 1);
+    assert_int_equal(config_load(&c, NULL), E_OK);
+    assert_true(c.http_epoll);
+    unsetenv("SNAG_HTTP_EPOLL");
 }
 
 static void test_config_dotenv(void **state)

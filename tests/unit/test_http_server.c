@@ -1,7 +1,7 @@
 /* Unit tests for src/http/server.c's listening: one daemon per thread on one port
  * (SO_REUSEPORT) still refuses a port another server holds, whether that one shares the
  * port option or not; every connection of a burst is answered, and a quiesced server stops
- * taking new ones. */
+ * taking new ones, whether its threads poll() (the default) or use epoll. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,10 +26,16 @@ static enum handler_result hello(struct http_request *req, void *app)
 
 static const struct route routes[] = {{HTTP_GET, "/hello", hello, 0, 0}};
 
+static bool use_epoll; /* the servers a test starts: epoll instead of poll() */
+
 static enum err start(const char *bind, int port, int threads, struct http_server **out)
 {
-    struct http_server_opts o = {
-        .bind = bind, .port = port, .threads = threads, .routes = routes, .nroutes = 1};
+    struct http_server_opts o = {.bind = bind,
+                                 .port = port,
+                                 .threads = threads,
+                                 .epoll = use_epoll,
+                                 .routes = routes,
+                                 .nroutes = 1};
     return http_server_start(&o, out, NULL);
 }
 
@@ -94,11 +100,19 @@ static void test_burst_of_connections_all_answered(void **state)
     http_server_stop(s);
 }
 
+static void test_burst_with_epoll(void **state)
+{
+    use_epoll = true;
+    test_burst_of_connections_all_answered(state);
+    use_epoll = false;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_port_held_by_another_server),
         cmocka_unit_test(test_burst_of_connections_all_answered),
+        cmocka_unit_test(test_burst_with_epoll),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
