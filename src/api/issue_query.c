@@ -4,6 +4,7 @@
 #include "api/issue_query.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +199,8 @@ static bool iq_cursor(struct http_request *req, struct store_issue_cursor *c)
     long long id = *end == ':' ? strtoll(end + 1, &end, 10) : 0;
     c->id = id;
     c->prev = *end == ':' && end[1] == '1';
-    return id > 0;
+    /* sort values are timestamps and counts: anything else is not a cursor we made */
+    return id > 0 && isfinite(c->value) && fabs(c->value) <= 1e15;
 }
 
 static bool iq_sort(struct http_request *req, struct store_issue_search *q)

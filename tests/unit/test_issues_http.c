@@ -141,6 +141,10 @@ static void search(void)
     assert_non_null(strstr(httptest_jstr(err, "detail"), "position 0"));
     cJSON_Delete(err);
     call_only(400, E.alice, "GET", "/api/0/projects/acme/p/issues/?sort=bogus", NULL);
+    /* a cursor that is not a sort value we could have made is ignored: the first page */
+    assert_int_equal(count("cursor=nan:5"), 5);
+    assert_int_equal(count("sort=freq&cursor=1e300:5"), 5);
+    assert_int_equal(count("cursor=-inf:5:1"), 5);
     char path[128];
     snprintf(path, sizeof path,
              "/api/0/organizations/acme/issues/?project=%lld&query=", (long long)E.pid);
