@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 #define MIG_FLUSH (1u << 20)   /* COPY data sent in pieces of about this size */
 #define MIG_ROW_MAX (1u << 30) /* one buffered piece may not grow past this */
@@ -281,10 +282,7 @@ static enum err mig_finish_tables(struct mig *m)
                         "SELECT project_id, event_id, id, received FROM events",
                         0, NULL, NULL);
     if (!e) /* SQLite has no such columns (0010_issue_hot.sql) */
-        e = mig_pg(m,
-                   "UPDATE issues SET last_seen_minute = floor(last_seen / 60), "
-                   "times_seen_digits = length(times_seen::text)",
-                   0, NULL, NULL);
+        e = mig_pg(m, "UPDATE issues SET " STORE_PG_SORT_KEYS_SET, 0, NULL, NULL);
     for (size_t i = 0; i < sizeof mig_tables / sizeof *mig_tables && !e; i++) {
         if (!mig_tables[i].has_id)
             continue;

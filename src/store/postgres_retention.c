@@ -155,6 +155,8 @@ static enum err pg_ret_recount_batch(struct pg_conn *c, size_t max_batch, int64_
         e = pg_ret_issues(c, PG_RET_ISSUE_EMPTY, ids, &deleted, ei);
     if (!e)
         e = pg_ret_issues(c, PG_RET_ISSUE_UPDATE, ids, &updated, ei);
+    if (!e)
+        e = pg_ret_issues(c, PG_ING_ISSUE_SORT_KEYS, ids, NULL, ei);
 out:
     PQclear(ids);
     e = pg_finish(c, e, ei);

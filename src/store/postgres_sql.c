@@ -127,10 +127,9 @@ const char *const pg_sql[PG__MAX] = {
         "$5::text[], $6::text[], $7::text[], $8::text[], $9::float8[], $10::text[], $11::text[]) "
         "WITH ORDINALITY AS t(p, h, num, title, culprit, type, level, meta, ts, plat, lg, ord)), "
         "ins AS (INSERT INTO issues (project_id, hash, short_num, title, culprit, type, level, "
-        "metadata, first_seen, last_seen, last_seen_minute, platform, logger) SELECT p, h, num, "
-        "coalesce(title, ''), coalesce(culprit, ''), coalesce(type, 'error'), "
-        "coalesce(level, 'error'), coalesce(meta, '{}'), ts, ts, floor(ts / 60), plat, lg "
-        "FROM t ORDER BY ord "
+        "metadata, first_seen, last_seen, platform, logger) SELECT p, h, num, coalesce(title, ''), "
+        "coalesce(culprit, ''), coalesce(type, 'error'), coalesce(level, 'error'), "
+        "coalesce(meta, '{}'), ts, ts, plat, lg FROM t ORDER BY ord "
         "RETURNING id, project_id, hash) "
         "SELECT t.ord, ins.id FROM ins JOIN t ON t.p = ins.project_id AND t.h = ins.hash",
     /* issue rows are locked in id order before they are updated (no deadlocks between two
@@ -163,11 +162,11 @@ const char *const pg_sql[PG__MAX] = {
                       "LEFT JOIN c ON c.issue_id = u.id WHERE i.id = u.id",
 
     /* The coarse sort keys (0010_issue_hot.sql) follow last_seen and times_seen in a
-     * statement of their own, which finds something to change about once a minute per issue:
-     * assigning an indexed column in the update above, even its old value, made that update
-     * twice as dear */
-    [PG_ING_ISSUE_SORT_KEYS] = "UPDATE issues SET last_seen_minute = floor(last_seen / 60), "
-                               "times_seen_digits = length(times_seen::text) "
+     * statement of their own, run after the update above (and after the creation of new
+     * issues, which leaves them at their defaults); it finds something to change about once
+     * a minute per issue. Assigning an indexed column in the update above, even its old
+     * value, made that update twice as dear. The retention recount runs it too. */
+    [PG_ING_ISSUE_SORT_KEYS] = "UPDATE issues SET " STORE_PG_SORT_KEYS_SET " "
                                "WHERE id = ANY($1::int8[]) "
                                "AND (last_seen_minute <> floor(last_seen / 60) "
                                "OR times_seen_digits <> length(times_seen::text))",
@@ -203,7 +202,6 @@ const char *const pg_sql[PG__MAX] = {
                            "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id)",
     [PG_RET_ISSUE_UPDATE] =
         "UPDATE issues i SET times_seen = a.n, first_seen = a.lo, last_seen = a.hi, "
-        "last_seen_minute = floor(a.hi / 60), times_seen_digits = length(a.n::text), "
         "user_count = (SELECT count(*) FROM issue_users u WHERE u.issue_id = i.id) "
         "FROM (SELECT issue_id, count(*) AS n, min(timestamp) AS lo, max(timestamp) AS hi "
         "FROM events WHERE issue_id = ANY($1::int8[]) GROUP BY issue_id) a "

@@ -100,6 +100,12 @@ bool store_fault(struct store *st);
 
 /* Emails are kept and looked up lowercased (ASCII), at most STORE_EMAIL_MAX characters:
  * writes it into out and returns true, or false for an empty or over-long email. */
+/* PostgreSQL only: the SET list that recomputes an issue's coarse sort keys from its own
+ * last_seen and times_seen (migration 0010_issue_hot.sql). Every writer of those two columns
+ * runs it afterwards, in a statement of its own (see PG_ING_ISSUE_SORT_KEYS). */
+#define STORE_PG_SORT_KEYS_SET                                                                     \
+    "last_seen_minute = floor(last_seen / 60), times_seen_digits = length(times_seen::text)"
+
 #define STORE_EMAIL_MAX 254
 bool store_email_fold(const char *email, char out[STORE_EMAIL_MAX + 1]);
 

@@ -18,6 +18,7 @@
  *   unseen; their hashes become aliases of the parent. */
 #include "store/store_issues_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -193,6 +194,21 @@ static void si_where_text(struct si_sql *t, struct arena *a, const char *text)
             "OR EXISTS (SELECT 1 FROM events e WHERE e.issue_id = i.id AND "
             "lower(e.message) LIKE ? ESCAPE '\\'))",
             like);
+}
+
+/* PostgreSQL's coarse sort keys of an issue (0010_issue_hot.sql), as the database computes
+ * them: floor(last_seen / 60) and length(times_seen::text). */
+static int64_t si_last_seen_minute(double last_seen)
+{
+    return (int64_t)floor(last_seen / 60);
+}
+
+static int si_times_seen_digits(int64_t times_seen)
+{
+    int n = times_seen < 0 ? 2 : 1; /* the sign is a character too */
+    for (int64_t v = times_seen; v >= 10 || v <= -10; v /= 10)
+        n++;
+    return n;
 }
 
 /* On PostgreSQL the last-seen and event-count orders read an index on a coarse key

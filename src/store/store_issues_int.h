@@ -5,8 +5,6 @@
 #ifndef SNAG_STORE_STORE_ISSUES_INT_H
 #define SNAG_STORE_STORE_ISSUES_INT_H
 
-#include <math.h>
-
 #include "store/store_orgs_int.h"
 
 #define SI_ENTER(st)                                                                               \
@@ -82,21 +80,6 @@ enum err si_list(struct store *st, struct arena *a, const char *sql, const struc
 /* The first row into one; E_NOTFOUND when none. */
 enum err si_one(struct store *st, struct arena *a, const char *sql, const struct store_q_params *p,
                 si_fill_fn fill, void *one);
-
-/* PostgreSQL's coarse sort keys of an issue (0010_issue_hot.sql), as the database computes
- * them: floor(last_seen / 60) and length(times_seen::text). */
-static inline int64_t si_last_seen_minute(double last_seen)
-{
-    return (int64_t)floor(last_seen / 60);
-}
-
-static inline int si_times_seen_digits(int64_t times_seen)
-{
-    int n = times_seen < 0 ? 2 : 1; /* the sign is a character too */
-    for (int64_t v = times_seen; v >= 10 || v <= -10; v /= 10)
-        n++;
-    return n;
-}
 
 static inline bool si_is_pg(const struct store *st)
 {

@@ -118,23 +118,16 @@ static enum err si_merge_counters(struct store_q_conn *c, struct si_merge *w)
     si_p_int(&p, times);
     si_p_real(&p, lo);
     si_p_real(&p, hi);
-    if (w->pg) {
-        si_p_int(&p, si_last_seen_minute(hi));
-        si_p_int(&p, si_times_seen_digits(times));
-    }
     enum err e = si_run(c, w->o,
-                        w->pg ? "UPDATE issues SET times_seen = $2, first_seen = $3, "
-                                "last_seen = $4, last_seen_minute = $5, times_seen_digits = $6, "
-                                "user_count = "
-                                "(SELECT count(*) FROM issue_users WHERE issue_id = $1) "
-                                "WHERE id = $1"
-                              : "UPDATE issues SET times_seen = $2, first_seen = $3, "
-                                "last_seen = $4, user_count = "
-                                "(SELECT count(*) FROM issue_users WHERE issue_id = $1) "
-                                "WHERE id = $1",
+                        "UPDATE issues SET times_seen = $2, first_seen = $3, last_seen = $4, "
+                        "user_count = (SELECT count(*) FROM issue_users WHERE issue_id = $1) "
+                        "WHERE id = $1",
                         &p, NULL, NULL);
     struct store_q_params q = {0};
     si_p_int(&q, w->parent);
+    if (!e && w->pg)
+        e = si_run(c, w->o, "UPDATE issues SET " STORE_PG_SORT_KEYS_SET " WHERE id = $1", &q, NULL,
+                   NULL);
     return e ? e
              : si_run(c, w->o,
                       "INSERT INTO facet_rebuild (issue_id) VALUES ($1) ON CONFLICT (issue_id) "

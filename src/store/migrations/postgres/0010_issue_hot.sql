@@ -8,9 +8,10 @@
 --   newest minute first and sorts within a minute (an incremental sort).
 -- - Sorting by event count likewise, through times_seen_digits, the number of decimal digits
 --   of times_seen.
--- Every statement that writes last_seen or times_seen writes these too (ingest in a statement
--- of its own, postgres_sql.c, which finds something to change about once a minute per issue).
--- Not a trigger or a generated column: either made ingest's update as dear as the indexes did.
+-- Every statement that writes last_seen or times_seen is followed by one that recomputes these
+-- (STORE_PG_SORT_KEYS_SET, store_int.h; for ingest, which finds something to change about once
+-- a minute per issue, PG_ING_ISSUE_SORT_KEYS). Not a trigger or a generated column: either
+-- made ingest's update as dear as the indexes did.
 -- Runs inside the migration runner's transaction.
 
 ALTER TABLE issues ADD COLUMN last_seen_minute bigint NOT NULL DEFAULT 0,
