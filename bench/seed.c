@@ -16,7 +16,9 @@
  * of 20 users of its issue; all events of an issue share the stored body of its first
  * event. SEED_BATCH_SIZE=N (1..5000) commits N events a transaction instead: with N about
  * what the ingest writer gathers under load (~32), timing a fill measures the storage
- * backend's cost per batch without HTTP in the way. */
+ * backend's cost per batch without HTTP in the way. SEED_SPAN=S spreads the timestamps over the
+ * last S seconds instead: with a span of a few minutes, issues' last_seen moves as under live
+ * ingest (PostgreSQL's coarse sort keys then change about once a minute per issue). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,15 +171,25 @@ static size_t seed_batch_size(void)
     return n >= 1 && n <= SEED_BATCH && end && *end == '\0' ? (size_t)n : SEED_BATCH;
 }
 
+/* Seconds the timestamps span: SEED_SPAN_SECONDS, or SEED_SPAN from the environment (a short
+ * span keeps each issue's last_seen within a minute, as live ingest does). */
+static double seed_span(void)
+{
+    const char *v = getenv("SEED_SPAN");
+    char *end = NULL;
+    double s = v ? strtod(v, &end) : 0;
+    return s > 0 && s <= SEED_SPAN_SECONDS && end && *end == '\0' ? s : SEED_SPAN_SECONDS;
+}
+
 static enum err seed_events(struct seed_run *r, struct errinfo *ei)
 {
-    double start = seed_wall() - SEED_SPAN_SECONDS;
+    double span = seed_span(), start = seed_wall() - span;
     size_t size = seed_batch_size();
     for (uint64_t base = 0; base < r->events; base += size) {
         size_t n = r->events - base < size ? (size_t)(r->events - base) : size;
         for (size_t j = 0; j < n; j++) {
             uint64_t i = base + j;
-            double ts = start + SEED_SPAN_SECONDS * (double)i / (double)r->events;
+            double ts = start + span * (double)i / (double)r->events;
             seed_fill_event(&r->batch[j], &r->slots[j], &r->groups[i % r->issues], r->project, i,
                             r->issues, ts);
         }
