@@ -319,6 +319,7 @@ static void pg_close(struct store *st)
     pg_live_stop(st);
     pthread_mutex_destroy(&s->live_mu);
     pg_conn_close(&s->writer);
+    pg_icache_clear(&s->icache);
     for (size_t i = 0; i < PG_POOL_SIZE; i++)
         pg_conn_close(&s->pool[i]);
     pthread_mutex_destroy(&s->writer_mu);

@@ -1,11 +1,20 @@
 /* postgres_ingest: store_ingest_batch() on PostgreSQL — a whole batch in one transaction on
  * the writer connection, with a fixed handful of set-based statements whatever the batch
- * size (each takes the batch as binary arrays and unnest()s them), sent in two pipelines
- * (postgres_pipe.c) and a COMMIT: three round trips per batch in the steady state.
+ * size (each takes the batch as binary arrays and unnest()s them), sent in pipelines
+ * (postgres_pipe.c): one round trip per batch in the steady state (the fast path), three
+ * when the batch's issues must be looked up.
  *
  * DESIGN
  * - Duplicates inside the batch are folded in C first (the first occurrence wins) and the
  *   first occurrences grouped by (project_id, hash).
+ * - The fast path: when the writer remembers the issue of every group (postgres_icache.c,
+ *   filled by the usual path below), the whole transaction goes in one pipeline — BEGIN; one
+ *   statement that claims the event_ids with a plain INSERT and inserts the events; (5)–(7)
+ *   below; COMMIT — betting that the remembered issues still exist and that no event_id was
+ *   stored before. A lost bet fails a statement before COMMIT runs (the issue lock: 40001,
+ *   the claim: 23505): the writer rolls back, forgets its issues when one was gone, and takes
+ *   the usual path for the same batch. Locks are taken in the same order as there.
+ * - The usual path, below, is also the only one that creates issues and tells duplicates.
  * - First pipeline: BEGIN; (1) claim the event_ids (INSERT … ON CONFLICT DO NOTHING
  *   RETURNING): the ones returned are new and get their events row id, the others are
  *   duplicates; (2) look up the issue of every group.
@@ -19,8 +28,12 @@
  *   failing when one is gone (then the events go with the rollback), (6) insert the
  *   (issue, user) pairs and update each issue once: count, first/last seen, user
  *   count, newest fields, resolved → unresolved; (7) announce the stored events to the other
- *   nodes (pg_live_notify; PostgreSQL delivers that at commit). Then COMMIT, on its own (see
- *   pg_ing_write). Any failure rolls the whole transaction back.
+ *   nodes (pg_live_notify; PostgreSQL delivers that at commit). Then COMMIT. Any failure
+ *   rolls the whole transaction back.
+ * - COMMIT and a lost connection: a server shutting down may end the session after
+ *   committing and answering COMMIT, while reading the pipeline's sync. The batch is
+ *   stored then, so a COMMIT answered OK counts whatever follows (pg_ing_committed); the
+ *   usual path sends its COMMIT on its own, in the simple protocol, where nothing follows.
  * - Several nodes on one database: an event_id claimed by a concurrent transaction makes
  *   the claim wait for its outcome, so an event is stored (and counted) once. Issues of a
  *   project are only created by a writer holding the project's row lock, and it looks for
@@ -62,6 +75,7 @@ struct pg_batch {
     size_t *group_of; /* per claimed event: index into groups */
     struct pg_group *groups;
     size_t ngroups;
+    struct pg_icache *icache; /* the writer's issue hints */
 };
 
 /* Sizes here follow the batch, which the ingest writer bounds; the arena is unbounded. */
@@ -329,7 +343,7 @@ static enum err pg_ing_lookup(struct pg_batch *b)
     PGresult *res = NULL;
     size_t *sel = pg_ing_calloc(b, b->ngroups, sizeof *sel), nsel = 0;
     b->row_id = pg_ing_calloc(b, b->n, sizeof *b->row_id);
-    if (pg_pipe_begin(&pp, b->c, b->ei))
+    if (pg_pipe_begin(&pp, b->c, NULL, b->ei))
         return pg_pipe_end(&pp);
     pg_pipe_send_sql(&pp, "BEGIN");
     pg_ing_claim_send(b, &pp);
@@ -475,23 +489,30 @@ static void pg_ing_issue_ids_send(struct pg_batch *b, struct pg_pipe *pp, enum p
     pg_arrays_send(pp, &x, id);
 }
 
+/* An event's columns after its row id, from arr[0] on (13 arrays). */
+static void pg_ing_event_cols(struct pg_array *arr, const struct store_event_in *ev,
+                              int64_t issue_id)
+{
+    pg_array_int(&arr[0], ev->project_id);
+    pg_array_int(&arr[1], issue_id);
+    pg_array_text(&arr[2], ev->event_id);
+    pg_array_real(&arr[3], ev->timestamp);
+    pg_array_real(&arr[4], ev->received);
+    pg_array_text(&arr[5], ev->level);
+    pg_array_text(&arr[6], ev->platform);
+    pg_array_text(&arr[7], ev->environment);
+    pg_array_text(&arr[8], ev->release);
+    pg_array_text(&arr[9], ev->transaction);
+    pg_array_text(&arr[10], ev->user_key);
+    pg_array_text(&arr[11], ev->message);
+    pg_array_bytes(&arr[12], ev->data_len ? ev->data : NULL, ev->data_len);
+}
+
 static void pg_ing_event_row(struct pg_arrays *x, const struct store_event_in *ev, int64_t row_id,
                              int64_t issue_id)
 {
     pg_array_int(&x->arr[0], row_id);
-    pg_array_int(&x->arr[1], ev->project_id);
-    pg_array_int(&x->arr[2], issue_id);
-    pg_array_text(&x->arr[3], ev->event_id);
-    pg_array_real(&x->arr[4], ev->timestamp);
-    pg_array_real(&x->arr[5], ev->received);
-    pg_array_text(&x->arr[6], ev->level);
-    pg_array_text(&x->arr[7], ev->platform);
-    pg_array_text(&x->arr[8], ev->environment);
-    pg_array_text(&x->arr[9], ev->release);
-    pg_array_text(&x->arr[10], ev->transaction);
-    pg_array_text(&x->arr[11], ev->user_key);
-    pg_array_text(&x->arr[12], ev->message);
-    pg_array_bytes(&x->arr[13], ev->data_len ? ev->data : NULL, ev->data_len);
+    pg_ing_event_cols(&x->arr[1], ev, issue_id);
 }
 
 static void pg_ing_events_send(struct pg_batch *b, struct pg_pipe *pp)
@@ -588,32 +609,41 @@ static void pg_ing_results(struct pg_batch *b)
     }
 }
 
+/* After the events: (5) the issues' lock, (6) their update and sort keys, (7) the
+ * announcement. */
+static void pg_ing_issues_send(struct pg_batch *b, struct pg_pipe *pp, const char *node)
+{
+    pg_ing_issue_ids_send(b, pp, PG_ING_ISSUE_LOCK);
+    pg_ing_issue_update_send(b, pp);
+    pg_ing_issue_ids_send(b, pp, PG_ING_ISSUE_SORT_KEYS);
+    pg_live_notify(pp, node, b->evs, b->n);
+}
+
 /* The second pipeline: the writes and the announcement in one round trip; then COMMIT. */
 static enum err pg_ing_write(struct pg_batch *b, const char *node)
 {
     struct pg_pipe pp;
     if (!b->ngroups) /* nothing new: only the claim's (empty) work to end */
         return pg_exec_sql(b->c, "COMMIT", NULL, NULL, b->ei);
-    if (pg_pipe_begin(&pp, b->c, b->ei))
+    if (pg_pipe_begin(&pp, b->c, NULL, b->ei))
         return pg_pipe_end(&pp);
     pg_ing_events_send(b, &pp); /* takes no issue lock: goes first */
-    pg_ing_issue_ids_send(b, &pp, PG_ING_ISSUE_LOCK);
-    pg_ing_issue_update_send(b, &pp);
-    pg_ing_issue_ids_send(b, &pp, PG_ING_ISSUE_SORT_KEYS);
-    pg_live_notify(&pp, node, b->evs, b->n);
+    pg_ing_issues_send(b, &pp, node);
     pg_pipe_sync(&pp);
     enum err e = pg_pipe_end(&pp);
     /* COMMIT on its own, in the simple protocol: the server sends its answer before it reads
-     * anything more. Inside the pipeline the answer waits for the sync, and a server told to
-     * shut down ends the session while reading that sync — after committing, before saying
-     * so — which would refuse (503) events that were stored. */
+     * anything more. (Inside a pipeline the answer waits for the sync unless a flush is
+     * requested, and a server told to shut down ends the session while reading that sync —
+     * after committing, before saying so — which would refuse (503) events that were
+     * stored: the fast path requests the flush.) */
     return e ? e : pg_exec_sql(b->c, "COMMIT", NULL, NULL, b->ei);
 }
 
 /* The statements every batch may run, prepared before the first pipeline. */
 static const enum pg_stmt pg_ing_stmts[] = {
-    PG_ING_CLAIM,        PG_ING_DUP_FIND,     PG_ING_ISSUE_FIND,      PG_ING_ISSUE_LOCK,
-    PG_ING_EVENT_INSERT, PG_ING_ISSUE_UPDATE, PG_ING_ISSUE_SORT_KEYS, PG_LIVE_NOTIFY};
+    PG_ING_CLAIM,           PG_ING_DUP_FIND,     PG_ING_ISSUE_FIND,
+    PG_ING_ISSUE_LOCK,      PG_ING_EVENT_INSERT, PG_ING_ISSUE_UPDATE,
+    PG_ING_ISSUE_SORT_KEYS, PG_LIVE_NOTIFY,      PG_ING_FAST_EVENTS};
 
 /* Once per writer session: generic plans (the ingest statements' plans do not depend on
  * the arrays' contents, so planning them again for every batch is wasted), and the
@@ -628,17 +658,101 @@ static enum err pg_ing_session(struct pg_batch *b)
     return e;
 }
 
-/* The whole transaction: BEGIN … COMMIT, or an error with the transaction possibly still
- * open (the caller rolls it back). */
-static enum err pg_ing_steps(struct pg_batch *b, const char *node)
+/* ---- the fast path: every group's issue remembered --------------------------------------- */
+
+/* Gives each group its remembered issue; false when one has none. */
+static bool pg_ing_hinted(struct pg_batch *b)
+{
+    for (size_t g = 0; g < b->ngroups; g++) {
+        struct pg_group *grp = &b->groups[g];
+        grp->issue_id = pg_icache_get(b->icache, grp->project_id, grp->hash);
+        if (!grp->issue_id)
+            return false;
+    }
+    return true;
+}
+
+/* The batch's first occurrences, in claim order, as PG_ING_FAST_EVENTS's arrays. */
+static void pg_ing_fast_events_send(struct pg_batch *b, struct pg_pipe *pp)
+{
+    static const unsigned oids[] = {PG_OID_INT8,   PG_OID_INT8, PG_OID_TEXT, PG_OID_FLOAT8,
+                                    PG_OID_FLOAT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+                                    PG_OID_TEXT,   PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+                                    PG_OID_BYTEA};
+    struct pg_arrays x;
+    pg_arrays_init(&x, oids, 13);
+    for (size_t i = 0; i < b->nuniq; i++) {
+        size_t k = b->uniq[i];
+        pg_ing_event_cols(x.arr, &b->evs[k], b->groups[b->group_of[k]].issue_id);
+    }
+    pg_arrays_send(pp, &x, PG_ING_FAST_EVENTS);
+}
+
+/* Reads the results of a pipeline whose last statement is COMMIT: E_OK when the COMMIT
+ * succeeded, even if the connection is lost right after (a server shutting down may end the
+ * session while reading the sync that follows: the transaction is committed all the same). */
+static enum err pg_ing_committed(struct pg_pipe *pp)
+{
+    PGresult *res = NULL;
+    while (pp->queued > 1 && !pg_pipe_result(pp, &res))
+        PQclear(res);
+    enum err e = pp->queued == 1 ? pg_pipe_result(pp, &res) : pp->err;
+    PQclear(res);
+    pg_pipe_end(pp); /* after a COMMIT that succeeded, only marks a lost connection */
+    return e;
+}
+
+/* One round trip, on the remembered issues and on the bet that no event_id of the batch was
+ * stored before: BEGIN, the claim with the events, (5)–(7) as in pg_ing_write(), COMMIT.
+ * *fallback when the bet is lost — a remembered issue is gone (the lock fails: 40001) or an
+ * event was stored before (the claim fails: 23505), both before COMMIT runs — then the
+ * transaction is rolled back here, nothing was written, and the caller takes the usual path.
+ * The COMMIT's answer is flushed at once (before the sync). */
+static enum err pg_ing_fast(struct pg_batch *b, const char *node, bool *fallback)
+{
+    struct pg_pipe pp;
+    b->row_id = pg_ing_calloc(b, b->n, sizeof *b->row_id);
+    for (size_t i = 0; i < b->nuniq; i++)
+        b->row_id[b->uniq[i]] = -1; /* claimed, if the bet holds */
+    pg_ing_group_claimed(b);
+    pg_ing_results(b);
+    if (pg_pipe_begin(&pp, b->c, "40001,23505", b->ei))
+        return pg_pipe_end(&pp);
+    pg_pipe_send_sql(&pp, "BEGIN");
+    pg_ing_fast_events_send(b, &pp);
+    pg_ing_issues_send(b, &pp, node);
+    pg_pipe_send_sql(&pp, "COMMIT");
+    if (!pp.err && PQsendFlushRequest(b->c->db) != 1)
+        pg_pipe_fail(&pp, pg_err(b->c, NULL, b->ei));
+    pg_pipe_sync(&pp);
+    enum err e = pg_ing_committed(&pp);
+    *fallback = pp.expected_failed;
+    if (!*fallback)
+        return e;
+    if (pg_pipe_failed_with(&pp, "40001"))
+        pg_icache_clear(b->icache); /* which hint failed is not known */
+    return pg_exec_sql(b->c, "ROLLBACK", NULL, NULL, b->ei);
+}
+
+/* ---- the whole batch -------------------------------------------------------------------- */
+
+/* Back to the state before any lookup: no groups, no outcome in the events. */
+static void pg_ing_regroup(struct pg_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        b->evs[i].issue_id = 0;
+        b->evs[i].duplicate = false;
+    }
+    b->ngroups = 0;
+    pg_ing_group(b);
+}
+
+/* The usual path: BEGIN … COMMIT, or an error with the transaction possibly still open (the
+ * caller rolls it back). Remembers the groups' issues when it commits. */
+static enum err pg_ing_looked_up(struct pg_batch *b, const char *node)
 {
     size_t missing = 0;
-    enum err e = pg_ing_session(b);
-    if (e)
-        return e;
-    pg_ing_dedupe(b);
-    pg_ing_group(b);
-    e = pg_ing_lookup(b);
+    enum err e = pg_ing_lookup(b);
     if (!e)
         e = pg_ing_dups(b);
     if (e)
@@ -651,13 +765,33 @@ static enum err pg_ing_steps(struct pg_batch *b, const char *node)
     if (e)
         return e;
     pg_ing_results(b);
-    return pg_ing_write(b, node);
+    e = pg_ing_write(b, node);
+    for (size_t g = 0; g < b->ngroups && !e; g++)
+        pg_icache_put(b->icache, b->groups[g].project_id, b->groups[g].hash, b->groups[g].issue_id);
+    return e;
+}
+
+static enum err pg_ing_steps(struct pg_batch *b, const char *node)
+{
+    bool fallback = false;
+    enum err e = pg_ing_session(b);
+    if (e)
+        return e;
+    pg_ing_dedupe(b);
+    pg_ing_group(b);
+    if (pg_ing_hinted(b)) {
+        e = pg_ing_fast(b, node, &fallback);
+        if (e || !fallback)
+            return e;
+        pg_ing_regroup(b);
+    }
+    return pg_ing_looked_up(b, node);
 }
 
 enum err pg_ingest_batch(struct store *st, struct store_event_in *evs, size_t n, struct errinfo *ei)
 {
     struct pg_store *s = pg_of(st);
-    struct pg_batch b = {.c = &s->writer, .evs = evs, .n = n, .ei = ei};
+    struct pg_batch b = {.c = &s->writer, .evs = evs, .n = n, .ei = ei, .icache = &s->icache};
     pthread_mutex_lock(&s->writer_mu);
     enum err e = pg_conn_ready(s, b.c, ei);
     if (e)

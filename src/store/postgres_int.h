@@ -64,6 +64,7 @@ enum pg_stmt {
     PG_ING_EVENT_INSERT,
     PG_ING_ISSUE_UPDATE,
     PG_ING_ISSUE_SORT_KEYS,
+    PG_ING_FAST_EVENTS,
     PG_LOCK_TIMEOUT,
     PG_TRY_LOCK,
     PG_UNLOCK,
@@ -92,13 +93,36 @@ struct pg_conn {
 
 struct pg_live;
 
+/* ---- the ingest writer's issue hints (postgres_icache.c) --------------------------------- */
+
+#define PG_ICACHE_SLOTS 4096
+#define PG_ICACHE_WAYS 8      /* slots a key may take, from its home slot on */
+#define PG_ICACHE_HASH_MAX 64 /* longer grouping hashes are not remembered */
+
+struct pg_icache_slot {
+    int64_t project_id;
+    int64_t issue_id;
+    char hash[PG_ICACHE_HASH_MAX + 1];
+};
+
+struct pg_icache {
+    struct pg_icache_slot *slots; /* PG_ICACHE_SLOTS, or NULL until the first put */
+};
+
+/* The issue remembered for (project_id, hash), or 0. */
+int64_t pg_icache_get(const struct pg_icache *c, int64_t project_id, const char *hash);
+void pg_icache_put(struct pg_icache *c, int64_t project_id, const char *hash, int64_t issue_id);
+/* Forgets everything (and frees the slots). */
+void pg_icache_clear(struct pg_icache *c);
+
 struct pg_store {
     struct store base;
     char *url;
     char node[17]; /* this handle's random id: live notifications it sent itself are skipped */
     struct pg_live *live; /* the live listener (postgres_live.c), under live_mu; NULL: none */
     pthread_mutex_t live_mu;
-    struct pg_conn writer; /* store_ingest_batch() and store_migrate() */
+    struct pg_conn writer;   /* store_ingest_batch() and store_migrate() */
+    struct pg_icache icache; /* the writer's issue hints, under writer_mu */
     pthread_mutex_t writer_mu;
     struct pg_conn pool[PG_POOL_SIZE];
     pthread_mutex_t pool_mu;
@@ -171,11 +195,20 @@ struct pg_pipe {
     int queued;   /* statements sent whose results are not read yet */
     bool synced;  /* the sync that ends the pipeline was sent */
     enum err err; /* the first failure; sticks */
+    /* SQLSTATEs the caller expects and handles, comma-separated (NULL: none): one fails the
+     * pipeline with E_CONFLICT, is kept in failed_state and logs nothing */
+    const char *expected_states;
+    bool expected_failed;
+    char failed_state[6];
 };
 
 /* Prepares those of ids that c has not prepared yet (outside a pipeline). */
 enum err pg_prepare_all(struct pg_conn *c, const enum pg_stmt *ids, size_t n, struct errinfo *ei);
-enum err pg_pipe_begin(struct pg_pipe *pp, struct pg_conn *c, struct errinfo *ei);
+/* Enters pipeline mode; expected_states as in struct pg_pipe (NULL: none). */
+enum err pg_pipe_begin(struct pg_pipe *pp, struct pg_conn *c, const char *expected_states,
+                       struct errinfo *ei);
+/* Whether the pipeline failed with the expected SQLSTATE state. */
+bool pg_pipe_failed_with(const struct pg_pipe *pp, const char *state);
 /* Queues a prepared statement (p may be NULL); its values are copied at once. */
 void pg_pipe_send(struct pg_pipe *pp, enum pg_stmt id, const struct pg_params *p);
 /* Queues fixed SQL without parameters (BEGIN, COMMIT). */

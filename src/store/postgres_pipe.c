@@ -18,6 +18,7 @@
 #include "store/postgres_int.h"
 
 #include <stdio.h>
+#include <string.h>
 
 enum err pg_prepare_all(struct pg_conn *c, const enum pg_stmt *ids, size_t n, struct errinfo *ei)
 {
@@ -28,9 +29,10 @@ enum err pg_prepare_all(struct pg_conn *c, const enum pg_stmt *ids, size_t n, st
     return e;
 }
 
-enum err pg_pipe_begin(struct pg_pipe *pp, struct pg_conn *c, struct errinfo *ei)
+enum err pg_pipe_begin(struct pg_pipe *pp, struct pg_conn *c, const char *expected_states,
+                       struct errinfo *ei)
 {
-    *pp = (struct pg_pipe){.c = c, .ei = ei};
+    *pp = (struct pg_pipe){.c = c, .ei = ei, .expected_states = expected_states};
     if (PQenterPipelineMode(c->db) != 1)
         pp->err = pg_err(c, NULL, ei);
     return pp->err;
@@ -93,6 +95,23 @@ static PGresult *pg_pipe_next(struct pg_pipe *pp)
     return r;
 }
 
+/* Whether failed result r carries a SQLSTATE the caller expects (then noted in pp). SQLSTATEs
+ * are five letters or digits, so one is in the comma-separated list only as a whole. */
+static bool pg_pipe_expected(struct pg_pipe *pp, const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!pp->expected_states || !state || strlen(state) != 5 || !strstr(pp->expected_states, state))
+        return false;
+    pp->expected_failed = true;
+    memcpy(pp->failed_state, state, sizeof pp->failed_state);
+    return true;
+}
+
+bool pg_pipe_failed_with(const struct pg_pipe *pp, const char *state)
+{
+    return pp->expected_failed && strcmp(pp->failed_state, state) == 0;
+}
+
 enum err pg_pipe_result(struct pg_pipe *pp, PGresult **res)
 {
     *res = NULL;
@@ -110,6 +129,7 @@ enum err pg_pipe_result(struct pg_pipe *pp, PGresult **res)
         }
     } else if (!pp->err) {
         pp->err = st == PGRES_PIPELINE_ABORTED ? errinfo_set(pp->ei, E_DB, "pipeline aborted")
+                  : pg_pipe_expected(pp, r)    ? errinfo_set(pp->ei, E_CONFLICT, "expected")
                                                : pg_err(pp->c, r, pp->ei);
     }
     PQclear(r);

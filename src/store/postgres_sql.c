@@ -171,6 +171,23 @@ const char *const pg_sql[PG__MAX] = {
                                "AND (last_seen_minute <> floor(last_seen / 60) "
                                "OR times_seen_digits <> length(times_seen::text))",
 
+    /* The fast path's claim and events in one statement (postgres_ingest.c), on the bet
+     * that no event_id of the batch was stored before: a plain INSERT claims them (a
+     * speculative one, ON CONFLICT, writes twice the WAL), so a stored one fails the
+     * statement with a unique violation, and the writer then rolls back and takes the usual
+     * path, which tells duplicates apart. A concurrent transaction claiming the same id makes
+     * this wait for its outcome, as the usual claim does. */
+    [PG_ING_FAST_EVENTS] =
+        "WITH t AS MATERIALIZED (SELECT *, nextval('events_id_seq') AS id FROM unnest($1::int8[], "
+        "$2::int8[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[], $8::text[], "
+        "$9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[]) "
+        "WITH ORDINALITY AS t(p, i, e, ts, r, lv, pl, en, re, tx, uk, msg, data, ord)), "
+        "c AS (INSERT INTO event_ids (project_id, event_id, row_id, received) "
+        "SELECT p, e, id, r FROM t ORDER BY ord) "
+        "INSERT INTO events (id, project_id, issue_id, event_id, timestamp, received, "
+        "level, platform, environment, release, transaction_name, user_key, message, data) "
+        "SELECT id, p, i, e, ts, r, lv, pl, en, re, tx, uk, msg, data FROM t",
+
     /* ---- retention and partitions (postgres_retention.c) */
 
     /* a job waits this long for a table lock, then fails and is retried later, rather

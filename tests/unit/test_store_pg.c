@@ -231,9 +231,39 @@ static void *ingest_thread(void *arg)
     return NULL;
 }
 
-/* The batch finds the issue, then waits for its row lock, which this test holds while it
- * deletes the issue: the batch must fail as retryable and leave nothing behind (no event
- * pointing at the deleted issue), and the retry must open a new issue. */
+/* Runs a batch of ev on st while raw holds issue's row lock, deletes the issue once the
+ * batch waits for that lock, and returns the batch's outcome. */
+static enum err batch_while_issue_deleted(struct store *st, PGconn *raw, struct arena *a,
+                                          int64_t issue, struct store_event_in *ev)
+{
+    raw_ok(raw, "BEGIN");
+    raw_ok(raw,
+           arena_printf(a, "SELECT id FROM issues WHERE id = %lld FOR UPDATE", (long long)issue));
+    struct ingest_call call = {.st = st, .ev = ev};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, ingest_thread, &call), 0);
+    const char *waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                          "'Lock' AND datname = current_database()";
+    for (int tries = 0; tries < 200 && raw_int(raw, waiting) < 1; tries++)
+        usleep(10 * 1000);
+    assert_int_equal(raw_int(raw, waiting), 1);
+    raw_ok(raw, arena_printf(a, "DELETE FROM issues WHERE id = %lld", (long long)issue));
+    raw_ok(raw, "COMMIT");
+    assert_int_equal(pthread_join(t, NULL), 0);
+    return call.e;
+}
+
+static int64_t events_of_issue(PGconn *raw, struct arena *a, int64_t issue)
+{
+    return raw_int(raw, arena_printf(a, "SELECT count(*) FROM events WHERE issue_id = %lld",
+                                     (long long)issue));
+}
+
+/* The issue of a batch is deleted while the batch waits for its row lock. A writer that
+ * looked the issue up in this batch fails it as retryable and leaves nothing behind (no event
+ * pointing at the deleted issue), and the retry opens a new issue. A writer that went by its
+ * memory of the issue (the fast path) rolls back and looks again at once: the event goes to a
+ * new issue in the same call. */
 static void test_issue_deleted_under_a_batch(void **state)
 {
     (void)state;
@@ -248,33 +278,35 @@ static void test_issue_deleted_under_a_batch(void **state)
         make_event(a, project, "000000000000000000000000000000a1", "h", 1000.0, "u1");
     assert_int_equal(store_ingest_batch(st, &first, 1, &ei), E_OK);
     PGconn *raw = raw_connect();
-    raw_ok(raw, "BEGIN");
-    raw_ok(raw, arena_printf(a, "SELECT id FROM issues WHERE id = %lld FOR UPDATE",
-                             (long long)first.issue_id));
+
+    struct store *cold = open_store(); /* remembers no issue: looks "h" up */
+    assert_non_null(cold);
     struct store_event_in next =
         make_event(a, project, "000000000000000000000000000000a2", "h", 1001.0, "u2");
-    struct ingest_call call = {.st = st, .ev = &next};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, ingest_thread, &call), 0);
-    const char *waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                          "'Lock' AND datname = current_database()";
-    for (int tries = 0; tries < 200 && raw_int(raw, waiting) < 1; tries++)
-        usleep(10 * 1000);
-    assert_int_equal(raw_int(raw, waiting), 1);
-    raw_ok(raw, arena_printf(a, "DELETE FROM issues WHERE id = %lld", (long long)first.issue_id));
-    raw_ok(raw, "COMMIT");
-    assert_int_equal(pthread_join(t, NULL), 0);
-    assert_int_equal(call.e, E_UNAVAILABLE);
-    assert_int_equal(
-        raw_int(raw, arena_printf(a, "SELECT count(*) FROM events WHERE issue_id = %lld",
-                                  (long long)first.issue_id)),
-        0);
+    assert_int_equal(batch_while_issue_deleted(cold, raw, a, first.issue_id, &next), E_UNAVAILABLE);
+    assert_int_equal(events_of_issue(raw, a, first.issue_id), 0);
     assert_int_equal(store_event_count(st, project), 0);
     next.duplicate = false;
     next.issue_id = 0;
-    assert_int_equal(store_ingest_batch(st, &next, 1, &ei), E_OK); /* the SDK's retry */
+    assert_int_equal(store_ingest_batch(cold, &next, 1, &ei), E_OK); /* the SDK's retry */
     assert_false(next.duplicate);
     assert_true(next.issue_id != first.issue_id);
+    assert_int_equal(store_event_count(st, project), 1);
+    store_close(cold);
+
+    /* st remembers "h" as the first issue, which is gone: */
+    struct store_event_in third =
+        make_event(a, project, "000000000000000000000000000000a3", "h", 1002.0, "u3");
+    assert_int_equal(store_ingest_batch(st, &third, 1, &ei), E_OK);
+    assert_int_equal(third.issue_id, next.issue_id);
+    /* and now remembers next's issue: */
+    struct store_event_in fourth =
+        make_event(a, project, "000000000000000000000000000000a4", "h", 1003.0, "u4");
+    assert_int_equal(batch_while_issue_deleted(st, raw, a, next.issue_id, &fourth), E_OK);
+    assert_false(fourth.duplicate);
+    assert_true(fourth.issue_id != next.issue_id && fourth.issue_id != first.issue_id);
+    assert_int_equal(events_of_issue(raw, a, next.issue_id), 0);
+    assert_int_equal(events_of_issue(raw, a, fourth.issue_id), 1);
     assert_int_equal(store_event_count(st, project), 1);
     PQfinish(raw);
     arena_free(a);
