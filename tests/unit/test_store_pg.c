@@ -1,7 +1,7 @@
 /* PostgreSQL-only storage tests, through store.h: two processes ingesting the same new groups
  * at once on one database, an issue deleted while a batch is on its way to it, deleting a
- * project with its event ids (no foreign keys there: 0009_ingest_fks.sql), and riding out a
- * database restart. Skipped unless
+ * project with its event ids (no foreign keys there: 0009_ingest_fks.sql), riding out a
+ * database restart, and a fast shutdown under a stream of batches. Skipped unless
  * SNAG_TEST_DATABASE_URL is a postgres:// URL; the restart test also needs the server that
  * scripts/pg.sh started (SNAG_TEST_PG_DIR, SNAG_TEST_PG_PORT), which it stops and starts
  * again — so run it alone against its own server (scripts/test.sh does). */
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,89 @@ static void test_connection_loss_and_recovery(void **state)
     store_close(st);
 }
 
+/* ---- a shutdown under a stream of batches ----------------------------------------------- */
+
+#define STREAM_BATCH 32
+
+struct stream {
+    struct store *st;
+    int64_t project;
+    atomic_bool stop;
+    uint32_t next_id;
+    int64_t acked; /* events of the batches answered E_OK */
+    int refused;   /* batches answered otherwise */
+};
+
+/* Ingests batches of fresh events over four groups until told to stop. */
+static void *stream_thread(void *arg)
+{
+    struct stream *s = arg;
+    while (!atomic_load(&s->stop)) {
+        struct arena *a = arena_new(0);
+        struct store_event_in evs[STREAM_BATCH];
+        struct errinfo ei = {{0}};
+        for (size_t i = 0; i < STREAM_BATCH; i++) {
+            uint32_t id = s->next_id++;
+            evs[i] = make_event(a, s->project, arena_printf(a, "%032x", (unsigned)id),
+                                arena_printf(a, "s%u", (unsigned)(id % 4)), 2000.0 + id,
+                                arena_printf(a, "u%u", (unsigned)(id % 7)));
+        }
+        if (store_ingest_batch(s->st, evs, STREAM_BATCH, &ei) == E_OK)
+            s->acked += STREAM_BATCH;
+        else
+            s->refused++;
+        arena_free(a);
+        if (s->refused && !atomic_load(&s->stop))
+            usleep(5 * 1000); /* the server is away: do not spin */
+    }
+    return NULL;
+}
+
+/* Stops the server (fast shutdown) while a thread ingests batch after batch, several times:
+ * in the end exactly the acknowledged events are stored. A batch whose COMMIT was answered
+ * counts even when the session ends right after (the fast path's COMMIT shares its pipeline);
+ * one refused is not stored. */
+static void test_shutdown_under_a_stream(void **state)
+{
+    (void)state;
+    const char *dir = getenv("SNAG_TEST_PG_DIR"), *port = getenv("SNAG_TEST_PG_PORT");
+    if (!db_url || !dir || !*dir || !port || !*port)
+        skip();
+    struct store *st = open_store();
+    assert_non_null(st);
+    struct arena *a = arena_new(0);
+    struct stream s = {.st = st, .project = make_project(st, a, "stream")};
+    atomic_init(&s.stop, false);
+    int refused_total = 0;
+    for (int round = 0; round < 6; round++) {
+        pthread_t t;
+        s.refused = 0;
+        atomic_store(&s.stop, false);
+        assert_int_equal(pthread_create(&t, NULL, stream_thread, &s), 0);
+        usleep((useconds_t)(150 + 37 * round) * 1000);
+        assert_int_equal(testdb_pg_script("stop", dir, NULL), 0);
+        usleep(50 * 1000);
+        assert_int_equal(testdb_pg_script("start", dir, port), 0);
+        enum err e = E_UNAVAILABLE;
+        for (int tries = 0; tries < 100 && e; tries++) {
+            e = store_ping(st);
+            if (e)
+                usleep(100 * 1000);
+        }
+        assert_int_equal(e, E_OK);
+        usleep(100 * 1000); /* batches flow again */
+        atomic_store(&s.stop, true);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        refused_total += s.refused;
+    }
+    print_message("    %lld events acknowledged, %d batches refused\n", (long long)s.acked,
+                  refused_total);
+    assert_true(refused_total > 0); /* the stops did come in the middle of the stream */
+    assert_int_equal(store_event_count(st, s.project), s.acked);
+    arena_free(a);
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_issue_deleted_under_a_batch),
         cmocka_unit_test(test_project_delete_takes_event_ids),
         cmocka_unit_test(test_connection_loss_and_recovery),
+        cmocka_unit_test(test_shutdown_under_a_stream),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
