@@ -44,7 +44,8 @@ int64_t pg_icache_get(const struct pg_icache *c, int64_t project_id, const char 
 
 void pg_icache_put(struct pg_icache *c, int64_t project_id, const char *hash, int64_t issue_id)
 {
-    if (!hash || strlen(hash) > PG_ICACHE_HASH_MAX || issue_id <= 0)
+    size_t len = hash ? strlen(hash) : 0;
+    if (!hash || len > PG_ICACHE_HASH_MAX || issue_id <= 0)
         return;
     if (!c->slots)
         c->slots = xcalloc(PG_ICACHE_SLOTS, sizeof *c->slots);
@@ -59,7 +60,7 @@ void pg_icache_put(struct pg_icache *c, int64_t project_id, const char *hash, in
     }
     s->project_id = project_id;
     s->issue_id = issue_id;
-    strcpy(s->hash, hash);
+    memcpy(s->hash, hash, len + 1);
 }
 
 void pg_icache_clear(struct pg_icache *c)
