@@ -352,11 +352,33 @@ static void test_project_delete_takes_event_ids(void **state)
 
 /* ---- connection loss -------------------------------------------------------------------- */
 
+/* The folder and port of the server this test may stop and start (SNAG_TEST_PG_DIR,
+ * SNAG_TEST_PG_PORT); false when either is not given. */
+static bool restartable(const char **dir, const char **port)
+{
+    *dir = getenv("SNAG_TEST_PG_DIR");
+    *port = getenv("SNAG_TEST_PG_PORT");
+    return db_url && *dir && **dir && *port && **port;
+}
+
+/* Starts the stopped server again and waits (up to 10 s) until st reaches it. */
+static void start_and_reach(struct store *st, const char *dir, const char *port)
+{
+    assert_int_equal(testdb_pg_script("start", dir, port), 0);
+    enum err e = E_UNAVAILABLE;
+    for (int tries = 0; tries < 100 && e; tries++) {
+        e = store_ping(st);
+        if (e)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(e, E_OK);
+}
+
 static void test_connection_loss_and_recovery(void **state)
 {
     (void)state;
-    const char *dir = getenv("SNAG_TEST_PG_DIR"), *port = getenv("SNAG_TEST_PG_PORT");
-    if (!db_url || !dir || !*dir || !port || !*port)
+    const char *dir = NULL, *port = NULL;
+    if (!restartable(&dir, &port))
         skip();
     struct store *st = open_store();
     assert_non_null(st);
@@ -379,14 +401,7 @@ static void test_connection_loss_and_recovery(void **state)
         assert_int_equal(store_user_count(st), -1);
     }
 
-    assert_int_equal(testdb_pg_script("start", dir, port), 0);
-    enum err e = E_UNAVAILABLE;
-    for (int tries = 0; tries < 100 && e; tries++) {
-        e = store_ping(st);
-        if (e)
-            usleep(100 * 1000);
-    }
-    assert_int_equal(e, E_OK);
+    start_and_reach(st, dir, port);
     /* the same store handle works again: reads, and the ingest writer's connection */
     assert_int_equal(store_issue_by_id(st, a, issue, &i), E_OK);
     assert_int_equal(i.count, 1);
@@ -445,8 +460,8 @@ static void *stream_thread(void *arg)
 static void test_shutdown_under_a_stream(void **state)
 {
     (void)state;
-    const char *dir = getenv("SNAG_TEST_PG_DIR"), *port = getenv("SNAG_TEST_PG_PORT");
-    if (!db_url || !dir || !*dir || !port || !*port)
+    const char *dir = NULL, *port = NULL;
+    if (!restartable(&dir, &port))
         skip();
     struct store *st = open_store();
     assert_non_null(st);
@@ -462,14 +477,7 @@ static void test_shutdown_under_a_stream(void **state)
         usleep((useconds_t)(150 + 37 * round) * 1000);
         assert_int_equal(testdb_pg_script("stop", dir, NULL), 0);
         usleep(50 * 1000);
-        assert_int_equal(testdb_pg_script("start", dir, port), 0);
-        enum err e = E_UNAVAILABLE;
-        for (int tries = 0; tries < 100 && e; tries++) {
-            e = store_ping(st);
-            if (e)
-                usleep(100 * 1000);
-        }
-        assert_int_equal(e, E_OK);
+        start_and_reach(st, dir, port);
         usleep(100 * 1000); /* batches flow again */
         atomic_store(&s.stop, true);
         assert_int_equal(pthread_join(t, NULL), 0);
