@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/xmalloc.h"
 
 #define KEYCACHE_LOCKS 64
@@ -44,10 +45,7 @@ void keycache_free(struct keycache *kc)
 
 static size_t keycache_index(const char *key)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (size_t)(h % KEYCACHE_SLOTS);
+    return (size_t)(hash_fnv1a(key, HASH_FNV1A_BASIS) % KEYCACHE_SLOTS);
 }
 
 /* Copies a fresh entry for key out of its slot; false when absent or stale. */

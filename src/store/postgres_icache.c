@@ -14,14 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "core/xmalloc.h"
 
 static size_t pg_icache_home(int64_t project_id, const char *hash)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)project_id;
-    for (const unsigned char *p = (const unsigned char *)hash; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h % PG_ICACHE_SLOTS;
+    return hash_fnv1a(hash, HASH_FNV1A_BASIS ^ (uint64_t)project_id) % PG_ICACHE_SLOTS;
 }
 
 static bool pg_icache_is(const struct pg_icache_slot *s, int64_t project_id, const char *hash)

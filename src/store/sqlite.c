@@ -38,6 +38,7 @@
 
 #include "core/clock.h"
 #include "core/embedded.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 
@@ -252,18 +253,10 @@ static void sq_conn_close(struct sq_conn *c)
 
 /* ---- queries: prepare, bind, step ------------------------------------------------------- */
 
-static uint64_t sq_sql_hash(const char *sql)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h;
-}
-
 sqlite3_stmt *sq_cache_acquire(struct sq_conn *c, const char *sql, struct sq_cached_stmt **slot,
                                int *rc)
 {
-    uint64_t h = sq_sql_hash(sql);
+    uint64_t h = hash_fnv1a(sql, HASH_FNV1A_BASIS);
     struct sq_cached_stmt *e = &c->cache[h % SQ_STMT_CACHE];
     sqlite3_stmt *s = NULL;
     *slot = NULL;
