@@ -1,8 +1,8 @@
 /* postgres_ingest: store_ingest_batch() on PostgreSQL — a whole batch in one transaction on
  * the writer connection, with a fixed handful of set-based statements whatever the batch
  * size (each takes the batch as binary arrays and unnest()s them), sent in pipelines
- * (postgres_pipe.c): one round trip per batch in the steady state (the fast path), three
- * when the batch's issues must be looked up.
+ * (postgres_pipe.c): one round trip per batch in the steady state (the fast path), two
+ * when the batch's issues must be looked up (more only to create issues).
  *
  * DESIGN
  * - Duplicates inside the batch are folded in C first (the first occurrence wins) and the
@@ -28,12 +28,9 @@
  *   failing when one is gone (then the events go with the rollback), (6) insert the
  *   (issue, user) pairs and update each issue once: count, first/last seen, user
  *   count, newest fields, resolved → unresolved; (7) announce the stored events to the other
- *   nodes (pg_live_notify; PostgreSQL delivers that at commit). Then COMMIT. Any failure
- *   rolls the whole transaction back.
- * - COMMIT and a lost connection: a server shutting down may end the session after
- *   committing and answering COMMIT, while reading the pipeline's sync. The batch is
- *   stored then, so a COMMIT answered OK counts whatever follows (pg_ing_committed); the
- *   usual path sends its COMMIT on its own, in the simple protocol, where nothing follows.
+ *   nodes (pg_live_notify; PostgreSQL delivers that at commit); COMMIT ends the pipeline
+ *   (pg_pipe_commit: an answered COMMIT counts even if the connection drops right after).
+ *   Any failure rolls the whole transaction back.
  * - Several nodes on one database: an event_id claimed by a concurrent transaction makes
  *   the claim wait for its outcome, so an event is stored (and counted) once. Issues of a
  *   project are only created by a writer holding the project's row lock, and it looks for
@@ -619,7 +616,7 @@ static void pg_ing_issues_send(struct pg_batch *b, struct pg_pipe *pp, const cha
     pg_live_notify(pp, node, b->evs, b->n);
 }
 
-/* The second pipeline: the writes and the announcement in one round trip; then COMMIT. */
+/* The second pipeline: the writes, the announcement and COMMIT in one round trip. */
 static enum err pg_ing_write(struct pg_batch *b, const char *node)
 {
     struct pg_pipe pp;
@@ -629,14 +626,7 @@ static enum err pg_ing_write(struct pg_batch *b, const char *node)
         return pg_pipe_end(&pp);
     pg_ing_events_send(b, &pp); /* takes no issue lock: goes first */
     pg_ing_issues_send(b, &pp, node);
-    pg_pipe_sync(&pp);
-    enum err e = pg_pipe_end(&pp);
-    /* COMMIT on its own, in the simple protocol: the server sends its answer before it reads
-     * anything more. (Inside a pipeline the answer waits for the sync unless a flush is
-     * requested, and a server told to shut down ends the session while reading that sync —
-     * after committing, before saying so — which would refuse (503) events that were
-     * stored: the fast path requests the flush.) */
-    return e ? e : pg_exec_sql(b->c, "COMMIT", NULL, NULL, b->ei);
+    return pg_pipe_commit(&pp);
 }
 
 /* The statements every batch may run, prepared before the first pipeline. */
@@ -688,26 +678,11 @@ static void pg_ing_fast_events_send(struct pg_batch *b, struct pg_pipe *pp)
     pg_arrays_send(pp, &x, PG_ING_FAST_EVENTS);
 }
 
-/* Reads the results of a pipeline whose last statement is COMMIT: E_OK when the COMMIT
- * succeeded, even if the connection is lost right after (a server shutting down may end the
- * session while reading the sync that follows: the transaction is committed all the same). */
-static enum err pg_ing_committed(struct pg_pipe *pp)
-{
-    PGresult *res = NULL;
-    while (pp->queued > 1 && !pg_pipe_result(pp, &res))
-        PQclear(res);
-    enum err e = pp->queued == 1 ? pg_pipe_result(pp, &res) : pp->err;
-    PQclear(res);
-    pg_pipe_end(pp); /* after a COMMIT that succeeded, only marks a lost connection */
-    return e;
-}
-
 /* One round trip, on the remembered issues and on the bet that no event_id of the batch was
  * stored before: BEGIN, the claim with the events, (5)–(7) as in pg_ing_write(), COMMIT.
  * *fallback when the bet is lost — a remembered issue is gone (the lock fails: 40001) or an
  * event was stored before (the claim fails: 23505), both before COMMIT runs — then the
- * transaction is rolled back here, nothing was written, and the caller takes the usual path.
- * The COMMIT's answer is flushed at once (before the sync). */
+ * transaction is rolled back here, nothing was written, and the caller takes the usual path. */
 static enum err pg_ing_fast(struct pg_batch *b, const char *node, bool *fallback)
 {
     struct pg_pipe pp;
@@ -721,12 +696,8 @@ static enum err pg_ing_fast(struct pg_batch *b, const char *node, bool *fallback
     pg_pipe_send_sql(&pp, "BEGIN");
     pg_ing_fast_events_send(b, &pp);
     pg_ing_issues_send(b, &pp, node);
-    pg_pipe_send_sql(&pp, "COMMIT");
-    if (!pp.err && PQsendFlushRequest(b->c->db) != 1)
-        pg_pipe_fail(&pp, pg_err(b->c, NULL, b->ei));
-    pg_pipe_sync(&pp);
-    enum err e = pg_ing_committed(&pp);
-    *fallback = pp.expected_failed;
+    enum err e = pg_pipe_commit(&pp);
+    *fallback = pg_pipe_failed_with(&pp, NULL);
     if (!*fallback)
         return e;
     if (pg_pipe_failed_with(&pp, "40001"))

@@ -198,8 +198,7 @@ struct pg_pipe {
     /* SQLSTATEs the caller expects and handles, comma-separated (NULL: none): one fails the
      * pipeline with E_CONFLICT, is kept in failed_state and logs nothing */
     const char *expected_states;
-    bool expected_failed;
-    char failed_state[6];
+    char failed_state[6]; /* "" while no expected state failed it */
 };
 
 /* Prepares those of ids that c has not prepared yet (outside a pipeline). */
@@ -207,8 +206,12 @@ enum err pg_prepare_all(struct pg_conn *c, const enum pg_stmt *ids, size_t n, st
 /* Enters pipeline mode; expected_states as in struct pg_pipe (NULL: none). */
 enum err pg_pipe_begin(struct pg_pipe *pp, struct pg_conn *c, const char *expected_states,
                        struct errinfo *ei);
-/* Whether the pipeline failed with the expected SQLSTATE state. */
+/* Whether the pipeline failed with expected SQLSTATE state (NULL: with any of them). */
 bool pg_pipe_failed_with(const struct pg_pipe *pp, const char *state);
+/* Queues COMMIT last, asks the server to answer it at once (before it reads the sync), sends
+ * the pipeline and ends it (pg_pipe_end). Returns the first failure — but E_OK once COMMIT
+ * was answered OK, even when the connection is lost right after. */
+enum err pg_pipe_commit(struct pg_pipe *pp);
 /* Queues a prepared statement (p may be NULL); its values are copied at once. */
 void pg_pipe_send(struct pg_pipe *pp, enum pg_stmt id, const struct pg_params *p);
 /* Queues fixed SQL without parameters (BEGIN, COMMIT). */

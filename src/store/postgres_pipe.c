@@ -14,7 +14,11 @@
  *   bounded by the ingest batch and its results are a few rows per event, far below the
  *   socket buffers, so neither side can stall writing while the other is writing too.
  * - A connection whose pipeline could not be closed cleanly (lost mid-way) is marked broken;
- *   pg_conn_ready() replaces it before its next use. */
+ *   pg_conn_ready() replaces it before its next use.
+ * - A pipeline that ends a transaction ends with pg_pipe_commit(), which tells a batch that
+ *   committed from one that did not even when the server goes away in between.
+ * - SQLSTATEs the caller expects (pg_pipe_begin) fail the pipeline quietly, so that it can
+ *   roll back and try another way without a log line. */
 #include "store/postgres_int.h"
 
 #include <stdio.h>
@@ -102,14 +106,13 @@ static bool pg_pipe_expected(struct pg_pipe *pp, const PGresult *r)
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (!pp->expected_states || !state || strlen(state) != 5 || !strstr(pp->expected_states, state))
         return false;
-    pp->expected_failed = true;
     memcpy(pp->failed_state, state, sizeof pp->failed_state);
     return true;
 }
 
 bool pg_pipe_failed_with(const struct pg_pipe *pp, const char *state)
 {
-    return pp->expected_failed && strcmp(pp->failed_state, state) == 0;
+    return pp->failed_state[0] && (!state || strcmp(pp->failed_state, state) == 0);
 }
 
 enum err pg_pipe_result(struct pg_pipe *pp, PGresult **res)
@@ -157,4 +160,23 @@ enum err pg_pipe_end(struct pg_pipe *pp)
             pp->err = errinfo_set(pp->ei, E_UNAVAILABLE, "database connection lost");
     }
     return pp->err;
+}
+
+/* A server shutting down may end the session after committing and answering COMMIT, while
+ * reading the sync that follows. The flush request makes it send that answer before it reads
+ * anything more, and an answered COMMIT counts whatever comes after it: the transaction is
+ * committed all the same, and refusing its events (503) would store events that were refused. */
+enum err pg_pipe_commit(struct pg_pipe *pp)
+{
+    PGresult *res = NULL;
+    pg_pipe_send_sql(pp, "COMMIT");
+    if (!pp->err && PQsendFlushRequest(pp->c->db) != 1)
+        pp->err = pg_err(pp->c, NULL, pp->ei);
+    pg_pipe_sync(pp);
+    while (pp->queued > 1 && !pg_pipe_result(pp, &res))
+        PQclear(res);
+    enum err e = pp->queued == 1 ? pg_pipe_result(pp, &res) : pp->err;
+    PQclear(res);
+    pg_pipe_end(pp); /* after an answered COMMIT, only marks a lost connection */
+    return e;
 }

@@ -428,7 +428,8 @@ struct stream {
     int refused;   /* batches answered otherwise */
 };
 
-/* Ingests batches of fresh events over four groups until told to stop. */
+/* Ingests batches of fresh events until told to stop: every other batch over four known
+ * groups, the others over four new ones. */
 static void *stream_thread(void *arg)
 {
     struct stream *s = arg;
@@ -438,9 +439,11 @@ static void *stream_thread(void *arg)
         struct errinfo ei = {{0}};
         for (size_t i = 0; i < STREAM_BATCH; i++) {
             uint32_t id = s->next_id++;
-            evs[i] = make_event(a, s->project, arena_printf(a, "%032x", (unsigned)id),
-                                arena_printf(a, "s%u", (unsigned)(id % 4)), 2000.0 + id,
-                                arena_printf(a, "u%u", (unsigned)(id % 7)));
+            /* every other batch opens new groups: the writer's usual path, else the fast one */
+            const char *hash = (id / STREAM_BATCH) % 2 ? arena_printf(a, "n%u", (unsigned)(id / 8))
+                                                       : arena_printf(a, "s%u", (unsigned)(id % 4));
+            evs[i] = make_event(a, s->project, arena_printf(a, "%032x", (unsigned)id), hash,
+                                2000.0 + id, arena_printf(a, "u%u", (unsigned)(id % 7)));
         }
         if (store_ingest_batch(s->st, evs, STREAM_BATCH, &ei) == E_OK)
             s->acked += STREAM_BATCH;
@@ -455,8 +458,8 @@ static void *stream_thread(void *arg)
 
 /* Stops the server (fast shutdown) while a thread ingests batch after batch, several times:
  * in the end exactly the acknowledged events are stored. A batch whose COMMIT was answered
- * counts even when the session ends right after (the fast path's COMMIT shares its pipeline);
- * one refused is not stored. */
+ * counts even when the session ends right after (COMMIT ends the writes' pipeline, on both
+ * paths); one refused is not stored. */
 static void test_shutdown_under_a_stream(void **state)
 {
     (void)state;
