@@ -486,7 +486,14 @@ static void pg_ing_issue_ids_send(struct pg_batch *b, struct pg_pipe *pp, enum p
     pg_arrays_send(pp, &x, id);
 }
 
-/* An event's columns after its row id, from arr[0] on (13 arrays). */
+/* The types of an events row's columns: its row id, then what pg_ing_event_cols() appends
+ * (PG_ING_EVENT_INSERT takes all 14, PG_ING_FAST_EVENTS the 13 after the row id). */
+static const unsigned pg_ing_event_oids[] = {
+    PG_OID_INT8, PG_OID_INT8, PG_OID_INT8, PG_OID_TEXT, PG_OID_FLOAT8, PG_OID_FLOAT8, PG_OID_TEXT,
+    PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,   PG_OID_TEXT,   PG_OID_BYTEA};
+#define PG_ING_EVENT_COLS (sizeof pg_ing_event_oids / sizeof *pg_ing_event_oids)
+
+/* An event's columns after its row id, from arr[0] on (PG_ING_EVENT_COLS - 1 arrays). */
 static void pg_ing_event_cols(struct pg_array *arr, const struct store_event_in *ev,
                               int64_t issue_id)
 {
@@ -514,12 +521,8 @@ static void pg_ing_event_row(struct pg_arrays *x, const struct store_event_in *e
 
 static void pg_ing_events_send(struct pg_batch *b, struct pg_pipe *pp)
 {
-    static const unsigned oids[] = {PG_OID_INT8,   PG_OID_INT8,   PG_OID_INT8, PG_OID_TEXT,
-                                    PG_OID_FLOAT8, PG_OID_FLOAT8, PG_OID_TEXT, PG_OID_TEXT,
-                                    PG_OID_TEXT,   PG_OID_TEXT,   PG_OID_TEXT, PG_OID_TEXT,
-                                    PG_OID_TEXT,   PG_OID_BYTEA};
     struct pg_arrays x;
-    pg_arrays_init(&x, oids, 14);
+    pg_arrays_init(&x, pg_ing_event_oids, PG_ING_EVENT_COLS);
     for (size_t i = 0; i < b->n; i++)
         if (b->row_id[i] && b->first[i] == i)
             pg_ing_event_row(&x, &b->evs[i], b->row_id[i], b->groups[b->group_of[i]].issue_id);
@@ -665,12 +668,8 @@ static bool pg_ing_hinted(struct pg_batch *b)
 /* The batch's first occurrences, in claim order, as PG_ING_FAST_EVENTS's arrays. */
 static void pg_ing_fast_events_send(struct pg_batch *b, struct pg_pipe *pp)
 {
-    static const unsigned oids[] = {PG_OID_INT8,   PG_OID_INT8, PG_OID_TEXT, PG_OID_FLOAT8,
-                                    PG_OID_FLOAT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
-                                    PG_OID_TEXT,   PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
-                                    PG_OID_BYTEA};
     struct pg_arrays x;
-    pg_arrays_init(&x, oids, 13);
+    pg_arrays_init(&x, pg_ing_event_oids + 1, PG_ING_EVENT_COLS - 1);
     for (size_t i = 0; i < b->nuniq; i++) {
         size_t k = b->uniq[i];
         pg_ing_event_cols(x.arr, &b->evs[k], b->groups[b->group_of[k]].issue_id);

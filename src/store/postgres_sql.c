@@ -168,8 +168,8 @@ const char *const pg_sql[PG__MAX] = {
      * value, made that update twice as dear. The retention recount runs it too. */
     [PG_ING_ISSUE_SORT_KEYS] = "UPDATE issues SET " STORE_PG_SORT_KEYS_SET " "
                                "WHERE id = ANY($1::int8[]) "
-                               "AND (last_seen_minute <> floor(last_seen / 60) "
-                               "OR times_seen_digits <> length(times_seen::text))",
+                               "AND (last_seen_minute <> " STORE_PG_LAST_SEEN_MINUTE " "
+                               "OR times_seen_digits <> " STORE_PG_TIMES_SEEN_DIGITS ")",
 
     /* The fast path's claim and events in one statement (postgres_ingest.c), on the bet
      * that no event_id of the batch was stored before: a plain INSERT claims them (a

@@ -98,14 +98,18 @@ enum err store_pg_open(const char *url, struct store **out, struct errinfo *ei);
 /* True when this wrapper call is the one store_fail_after() asked to fail (store.c). */
 bool store_fault(struct store *st);
 
+/* PostgreSQL only: an issue's coarse sort keys as computed from its own last_seen and
+ * times_seen (migration 0010_issue_hot.sql), and the SET list that recomputes them. Every
+ * writer of those two columns runs it afterwards, in a statement of its own (see
+ * PG_ING_ISSUE_SORT_KEYS). */
+#define STORE_PG_LAST_SEEN_MINUTE "floor(last_seen / 60)"
+#define STORE_PG_TIMES_SEEN_DIGITS "length(times_seen::text)"
+#define STORE_PG_SORT_KEYS_SET                                                                     \
+    "last_seen_minute = " STORE_PG_LAST_SEEN_MINUTE                                                \
+    ", times_seen_digits = " STORE_PG_TIMES_SEEN_DIGITS
+
 /* Emails are kept and looked up lowercased (ASCII), at most STORE_EMAIL_MAX characters:
  * writes it into out and returns true, or false for an empty or over-long email. */
-/* PostgreSQL only: the SET list that recomputes an issue's coarse sort keys from its own
- * last_seen and times_seen (migration 0010_issue_hot.sql). Every writer of those two columns
- * runs it afterwards, in a statement of its own (see PG_ING_ISSUE_SORT_KEYS). */
-#define STORE_PG_SORT_KEYS_SET                                                                     \
-    "last_seen_minute = floor(last_seen / 60), times_seen_digits = length(times_seen::text)"
-
 #define STORE_EMAIL_MAX 254
 bool store_email_fold(const char *email, char out[STORE_EMAIL_MAX + 1]);
 

@@ -221,7 +221,7 @@ struct si_coarse {
 
 static bool si_coarse_key(const char *col, double v, struct si_coarse *k)
 {
-    v = v > 1e15 ? 1e15 : v < -1e15 ? -1e15 : v == v ? v : 0; /* a defined integer conversion */
+    v = isnan(v) ? 0 : v > 1e15 ? 1e15 : v < -1e15 ? -1e15 : v; /* a defined integer conversion */
     if (strcmp(col, "i.last_seen") == 0)
         *k = (struct si_coarse){"i.last_seen_minute", si_last_seen_minute(v)};
     else if (strcmp(col, "i.times_seen") == 0)
