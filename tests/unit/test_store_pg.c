@@ -352,13 +352,17 @@ static void test_project_delete_takes_event_ids(void **state)
 
 /* ---- connection loss -------------------------------------------------------------------- */
 
-/* The folder and port of the server this test may stop and start (SNAG_TEST_PG_DIR,
- * SNAG_TEST_PG_PORT); false when either is not given. */
-static bool restartable(const char **dir, const char **port)
+/* For a test that stops and starts the server: its folder and port (SNAG_TEST_PG_DIR,
+ * SNAG_TEST_PG_PORT) and an open store on it; skips the test when either is not given. */
+static struct store *open_restartable(const char **dir, const char **port)
 {
     *dir = getenv("SNAG_TEST_PG_DIR");
     *port = getenv("SNAG_TEST_PG_PORT");
-    return db_url && *dir && **dir && *port && **port;
+    if (!db_url || !*dir || !**dir || !*port || !**port)
+        skip();
+    struct store *st = open_store();
+    assert_non_null(st);
+    return st;
 }
 
 /* Starts the stopped server again and waits (up to 10 s) until st reaches it. */
@@ -378,10 +382,7 @@ static void test_connection_loss_and_recovery(void **state)
 {
     (void)state;
     const char *dir = NULL, *port = NULL;
-    if (!restartable(&dir, &port))
-        skip();
-    struct store *st = open_store();
-    assert_non_null(st);
+    struct store *st = open_restartable(&dir, &port);
     struct arena *a = arena_new(0);
     struct errinfo ei = {{0}};
     int64_t project = make_project(st, a, "restart");
@@ -464,10 +465,7 @@ static void test_shutdown_under_a_stream(void **state)
 {
     (void)state;
     const char *dir = NULL, *port = NULL;
-    if (!restartable(&dir, &port))
-        skip();
-    struct store *st = open_store();
-    assert_non_null(st);
+    struct store *st = open_restartable(&dir, &port);
     struct arena *a = arena_new(0);
     struct stream s = {.st = st, .project = make_project(st, a, "stream")};
     atomic_init(&s.stop, false);
