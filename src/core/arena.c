@@ -36,19 +36,44 @@ struct arena *arena_new(size_t budget)
     return a;
 }
 
+/* Runs the hooks and frees every block but keep (NULL: all of them). */
+static void arena_release(struct arena *a, const struct arena_block *keep)
+{
+    for (struct arena_hook *h = a->hooks; h; h = h->next)
+        h->fn(h->ptr);
+    a->hooks = NULL;
+    struct arena_block *b = a->head;
+    while (b) {
+        struct arena_block *next = b->next;
+        if (b != keep)
+            free(b);
+        b = next;
+    }
+}
+
 void arena_free(struct arena *a)
 {
     if (!a)
         return;
-    for (struct arena_hook *h = a->hooks; h; h = h->next)
-        h->fn(h->ptr);
-    struct arena_block *b = a->head;
-    while (b) {
-        struct arena_block *next = b->next;
-        free(b);
-        b = next;
-    }
+    arena_release(a, NULL);
     free(a);
+}
+
+void arena_reset(struct arena *a)
+{
+    struct arena_block *keep = NULL;
+#ifndef SNAG_ARENA_SEPARATE
+    for (struct arena_block *b = a->head; b && !keep; b = b->next)
+        if (b->cap == ARENA_BLOCK)
+            keep = b;
+#endif
+    arena_release(a, keep);
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    a->head = keep;
+    a->used = 0;
 }
 
 static struct arena_block *arena_block_new(size_t cap)

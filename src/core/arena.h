@@ -21,6 +21,9 @@ struct arena;
 struct arena *arena_new(size_t budget);
 /* Runs the deferred hooks (last registered first) and releases all memory. NULL is fine. */
 void arena_free(struct arena *a);
+/* Runs the deferred hooks and forgets every allocation, keeping one block for reuse: a loop
+ * that needs a fresh arena per item resets one instead of paying for new memory each time. */
+void arena_reset(struct arena *a);
 
 /* Uninitialised, 16-byte aligned memory, or NULL when over budget. */
 void *arena_alloc(struct arena *a, size_t n);

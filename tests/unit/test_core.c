@@ -50,6 +50,33 @@ static void test_arena_budget_and_hooks(void **state)
     arena_free(a);
 }
 
+/* A reset arena runs its hooks, forgets its allocations (budget included) and still works;
+ * under ASan a reset that kept a freed block, or freed a kept one, is caught here. */
+static void test_arena_reset(void **state)
+{
+    (void)state;
+    struct arena *a = arena_new(100000);
+    for (int round = 0; round < 3; round++) {
+        hook_calls = 0;
+        for (int i = 0; i < 70; i++)
+            memset(arena_alloc(a, 1000), 0xab, 1000); /* two 64 KiB blocks */
+        memset(arena_alloc(a, 20000), 0xcd, 20000);   /* a large one of its own */
+        assert_null(arena_alloc(a, 10000));           /* over budget */
+        assert_int_equal(arena_defer(a, count_hook, NULL), 0);
+        arena_reset(a);
+        assert_int_equal(hook_calls, 1);
+        assert_int_equal(arena_used(a), 0);
+    }
+    char *s = arena_strdup(a, "after");
+    assert_true(arena_owns(a, s));
+    assert_string_equal(s, "after");
+    arena_free(a);
+    a = arena_new(0); /* never used: nothing to keep */
+    arena_reset(a);
+    assert_non_null(arena_alloc(a, 10));
+    arena_free(a);
+}
+
 static void test_buf_cap(void **state)
 {
     (void)state;
@@ -419,6 +446,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_budget_and_hooks),
+        cmocka_unit_test(test_arena_reset),
         cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_clock_iso),
         cmocka_unit_test(test_clock_deadline),
