@@ -26,9 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xmalloc.h"
+
 #define FX_LOCK_KEY 7291005    /* pg advisory lock: the facets job */
 #define FX_REBUILDS_PER_RUN 20 /* issues rebuilt per pass at most */
 #define FX_BUCKET 3600.0
+#define FX_TAGS_GUESS 32 /* tags per event the tuples are first sized for (most have fewer) */
 
 struct fx_tuple {
     int64_t issue;
@@ -55,10 +58,10 @@ struct fx_run {
     void *ctx;
     struct store_facets_result *out;
     struct errinfo *ei;
-    struct arena *a; /* per batch; reset between batches */
-    struct fx_tuple *tuples;
+    struct arena *a;         /* per batch; reset between batches */
+    struct fx_tuple *tuples; /* malloc'd */
     size_t ntuples, cap;
-    struct fx_bucket *buckets;
+    struct fx_bucket *buckets; /* malloc'd */
     size_t nbuckets, bcap;
 };
 
@@ -113,19 +116,13 @@ static enum err fx_cursor_set(struct store_q_conn *c, struct fx_run *r, const st
 
 /* ---- aggregation -------------------------------------------------------------------------- */
 
-static bool fx_grow(struct arena *a, void **arr, size_t n, size_t *cap, size_t elsize)
+/* Room for one more element in *arr (malloc'd, owned by the run), first for `first`. */
+static void fx_grow(void **arr, size_t n, size_t *cap, size_t elsize, size_t first)
 {
     if (n < *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 1024;
-    void *p = arena_alloc(a, nc * elsize);
-    if (!p)
-        return false;
-    if (n)
-        memcpy(p, *arr, n * elsize);
-    *arr = p;
-    *cap = nc;
-    return true;
+        return;
+    *cap = *cap ? *cap * 2 : first;
+    *arr = xrealloc(*arr, *cap * elsize);
 }
 
 /* Decodes one event's tags into tuples and its hour into buckets. */
@@ -137,13 +134,12 @@ static enum err fx_take(struct fx_run *r, const struct store_event_row *ev)
     if (e) /* an unreadable body has no tags; its hour still counts */
         n = 0;
     for (size_t k = 0; k < n; k++) {
-        if (!fx_grow(r->a, (void **)&r->tuples, r->ntuples, &r->cap, sizeof *r->tuples))
-            return E_TOOBIG;
+        fx_grow((void **)&r->tuples, r->ntuples, &r->cap, sizeof *r->tuples,
+                r->batch * FX_TAGS_GUESS);
         r->tuples[r->ntuples++] =
             (struct fx_tuple){ev->issue_id, tags[k].key, tags[k].value, ev->received};
     }
-    if (!fx_grow(r->a, (void **)&r->buckets, r->nbuckets, &r->bcap, sizeof *r->buckets))
-        return E_TOOBIG;
+    fx_grow((void **)&r->buckets, r->nbuckets, &r->bcap, sizeof *r->buckets, r->batch);
     r->buckets[r->nbuckets++] =
         (struct fx_bucket){ev->issue_id, floor(ev->received / FX_BUCKET) * FX_BUCKET};
     return E_OK;
@@ -230,11 +226,11 @@ static enum err fx_flush(struct store_q_conn *c, struct fx_run *r)
 
 static void fx_reset(struct fx_run *r)
 {
-    arena_free(r->a);
-    r->a = arena_new(0);
-    r->tuples = NULL;
-    r->buckets = NULL;
-    r->ntuples = r->cap = r->nbuckets = r->bcap = 0;
+    if (r->a)
+        arena_reset(r->a);
+    else
+        r->a = arena_new(0);
+    r->ntuples = r->nbuckets = 0;
 }
 
 /* ---- reading events ------------------------------------------------------------------------ */
@@ -442,6 +438,8 @@ enum err store_facets_run(struct store *st, size_t batch, double now, double lag
                        .ei = ei};
     enum err e = st->ops->orgs->with_conn(st, false, fx_work, &r);
     arena_free(r.a);
+    free(r.tuples);
+    free(r.buckets);
     return e;
 }
 

@@ -49,19 +49,10 @@ static bool facets_user(struct arena *a, const cJSON *user, struct store_facets_
     return ok;
 }
 
-enum err facets_decode(struct arena *a, const void *data, size_t len,
-                       struct store_facets_tag **tags, size_t *n, void *ctx)
+/* The tags of a decoded event, copied into a. */
+static enum err facets_tags_of(struct arena *a, const cJSON *ev, struct store_facets_tag **tags,
+                               size_t *n)
 {
-    struct buf b;
-    buf_init(&b, 4 * LIMIT_EVENT_SIZE);
-    cJSON *ev = NULL;
-    *n = 0;
-    enum err e = zdicts_decompress(ctx, data, len, b.max, &b, NULL);
-    if (!e)
-        e = jsonx_parse(a, b.p ? b.p : "", b.len, &ev, NULL);
-    buf_free(&b);
-    if (e)
-        return e;
     const cJSON *list = jsonx_arr(ev, "tags"), *pair;
     size_t cap = (size_t)cJSON_GetArraySize(list) + 4;
     *tags = arena_calloc(a, cap, sizeof **tags);
@@ -75,6 +66,40 @@ enum err facets_decode(struct arena *a, const void *data, size_t len,
             return E_TOOBIG;
     }
     return facets_user(a, jsonx_obj(ev, "user"), *tags, n, cap) ? E_OK : E_TOOBIG;
+}
+
+void facets_scratch_init(struct facets_scratch *s, struct zdicts *zdicts)
+{
+    s->zdicts = zdicts;
+    s->tree = arena_new(0);
+    buf_init(&s->body, 4 * LIMIT_EVENT_SIZE);
+}
+
+void facets_scratch_free(struct facets_scratch *s)
+{
+    buf_free(&s->body);
+    arena_free(s->tree);
+    s->tree = NULL;
+}
+
+/* The body and its tree live in the pass's scratch, reused from one event to the next (the
+ * tree in a jsonx scope: its nodes are bump-allocated, not malloc'd one by one); the batch's
+ * arena keeps only the tags (2,000 trees of ~25 KB each would pile up to ~50 MB). */
+enum err facets_decode(struct arena *a, const void *data, size_t len,
+                       struct store_facets_tag **tags, size_t *n, void *ctx)
+{
+    struct facets_scratch *s = ctx;
+    cJSON *ev = NULL;
+    *n = 0;
+    buf_reset(&s->body);
+    arena_reset(s->tree);
+    enum err e = zdicts_decompress(s->zdicts, data, len, s->body.max, &s->body, NULL);
+    if (!e) {
+        jsonx_arena_begin(s->tree);
+        e = jsonx_parse(s->tree, s->body.p ? s->body.p : "", s->body.len, &ev, NULL);
+        jsonx_arena_end();
+    }
+    return e ? e : facets_tags_of(a, ev, tags, n);
 }
 
 /* Lowers this thread's priority once. */
@@ -113,15 +138,18 @@ enum err facets_job_run(void *arg, const atomic_bool *stop)
     facets_nice(j);
     memset(&j->last, 0, sizeof j->last);
     enum err e = facets_prune(j, clock_now());
+    struct facets_scratch scratch;
+    facets_scratch_init(&scratch, j->zdicts);
     struct store_facets_result r = {.more = true};
     for (int k = 0; !e && r.more && !r.skipped && k < FACETS_MAX_BATCHES; k++) {
         if (stop && atomic_load(stop))
             break;
         e = store_facets_run(j->st, j->batch ? j->batch : FACETS_BATCH, clock_now(),
-                             j->lag < 0 ? FACETS_LAG : j->lag, facets_decode, j->zdicts, &r, &ei);
+                             j->lag < 0 ? FACETS_LAG : j->lag, facets_decode, &scratch, &r, &ei);
         if (!e)
             facets_sum(&j->last, &r);
     }
+    facets_scratch_free(&scratch);
     if (e)
         log_warn("facets: %s", ei.detail[0] ? ei.detail : err_name(e));
     return e;

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/arena.h"
+#include "core/buf.h"
 #include "core/err.h"
 #include "store/store.h"
 
@@ -36,12 +38,22 @@ struct facets_job {
     struct store_facets_result last; /* the last pass, summed over its batches (tests, logs) */
 };
 
+/* What facets_decode reuses from one event to the next during a pass. */
+struct facets_scratch {
+    struct zdicts *zdicts; /* borrowed: bodies' dictionaries (NULL: none) */
+    struct buf body;       /* the decompressed body */
+    struct arena *tree;    /* its parsed tree */
+};
+
+void facets_scratch_init(struct facets_scratch *s, struct zdicts *zdicts);
+void facets_scratch_free(struct facets_scratch *s);
+
 /* Scheduler entry point; arg is a struct facets_job. */
 enum err facets_job_run(void *arg, const atomic_bool *stop);
 
 /* store_facets_decode_fn: the tags of a stored event body — its "tags" pairs plus user.id,
  * user.email, user.username and user.ip from its user (for search). Strings live in a. ctx
- * is the struct zdicts the body is decompressed through (NULL: bodies without one only). */
+ * is a struct facets_scratch (its zdicts decompress the body). */
 enum err facets_decode(struct arena *a, const void *data, size_t len,
                        struct store_facets_tag **tags, size_t *n, void *ctx);
 

@@ -82,8 +82,11 @@ static int64_t ingest(const char *hash, const char *level, const char *env, cons
 static void facets(void)
 {
     struct store_facets_result r = {.more = true};
+    struct facets_scratch s;
+    facets_scratch_init(&s, NULL);
     for (int k = 0; k < 20 && r.more; k++)
-        assert_int_equal(store_facets_run(T.st, 2, T.now, 0, facets_decode, NULL, &r, NULL), E_OK);
+        assert_int_equal(store_facets_run(T.st, 2, T.now, 0, facets_decode, &s, &r, NULL), E_OK);
+    facets_scratch_free(&s);
     assert_false(r.more);
 }
 

@@ -43,14 +43,24 @@ static void test_decode(void **state)
                              "{\"tags\":[[\"browser\",\"Chrome\"],[\"level\",\"error\"],[1,2]],"
                              "\"user\":{\"id\":42,\"email\":\"u@example.com\"}}",
                              &len);
-    struct store_facets_tag *tags;
-    assert_int_equal(facets_decode(a, z, len, &tags, &n, NULL), E_OK);
+    size_t len2, n2;
+    const void *z2 = compress(a, "{\"tags\":[[\"level\",\"warning\"]]}", &len2);
+    struct store_facets_tag *tags, *tags2;
+    struct facets_scratch s;
+    facets_scratch_init(&s, NULL);
+    assert_int_equal(facets_decode(a, z, len, &tags, &n, &s), E_OK);
     assert_int_equal(n, 4);
+    /* the scratch is reused: the first event's tags must outlive the second's decoding */
+    assert_int_equal(facets_decode(a, z2, len2, &tags2, &n2, &s), E_OK);
+    assert_int_equal(n2, 1);
+    assert_string_equal(tags2[0].value, "warning");
     assert_string_equal(tags[0].key, "browser");
+    assert_string_equal(tags[1].value, "error");
     assert_string_equal(tags[2].key, "user.id");
     assert_string_equal(tags[2].value, "42");
     assert_string_equal(tags[3].value, "u@example.com");
-    assert_int_not_equal(facets_decode(a, "junk", 4, &tags, &n, NULL), E_OK);
+    assert_int_not_equal(facets_decode(a, "junk", 4, &tags, &n, &s), E_OK);
+    facets_scratch_free(&s);
     arena_free(a);
 }
 

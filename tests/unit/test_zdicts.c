@@ -338,13 +338,18 @@ static void test_facets_decode(void **state)
     assert_int_not_equal(proto_zstd_frame_dict(z.p, z.len), 0);
     struct store_facets_tag *tags;
     size_t n = 0;
-    assert_int_equal(facets_decode(A, z.p, z.len, &tags, &n, zd), E_OK);
+    struct facets_scratch with, without;
+    facets_scratch_init(&with, zd);
+    facets_scratch_init(&without, NULL);
+    assert_int_equal(facets_decode(A, z.p, z.len, &tags, &n, &with), E_OK);
     assert_int_equal(n, 3);
     assert_string_equal(tags[0].value, "Firefox 103");
     assert_string_equal(tags[1].value, "web-3");
     assert_string_equal(tags[2].key, "user.id");
     assert_string_equal(tags[2].value, "3");
-    assert_int_not_equal(facets_decode(A, z.p, z.len, &tags, &n, NULL), E_OK);
+    assert_int_not_equal(facets_decode(A, z.p, z.len, &tags, &n, &without), E_OK);
+    facets_scratch_free(&with);
+    facets_scratch_free(&without);
     buf_free(&z);
     zdicts_free(zd);
 }
