@@ -31,12 +31,15 @@
 #define FX_LOCK_KEY 7291005    /* pg advisory lock: the facets job */
 #define FX_REBUILDS_PER_RUN 20 /* issues rebuilt per pass at most */
 #define FX_BUCKET 3600.0
-#define FX_TAGS_GUESS 32 /* tags per event the tuples are first sized for (most have fewer) */
+#define FX_SLOTS_FIRST 4096 /* tuple index slots of a run at first */
 
+/* One (issue, key, value) of a batch with its count and received range. */
 struct fx_tuple {
     int64_t issue;
-    const char *key, *value;
-    double received;
+    const char *key, *value; /* in the batch's arena */
+    uint64_t hash;
+    int64_t count;
+    double lo, hi;
 };
 
 struct fx_bucket {
@@ -59,8 +62,11 @@ struct fx_run {
     struct store_facets_result *out;
     struct errinfo *ei;
     struct arena *a;         /* per batch; reset between batches */
-    struct fx_tuple *tuples; /* malloc'd */
+    struct arena *ev;        /* one event's tags; reset between events */
+    struct fx_tuple *tuples; /* malloc'd: the batch's distinct tuples */
     size_t ntuples, cap;
+    uint32_t *slots;           /* malloc'd: open-addressing index into tuples (+1; 0: empty) */
+    size_t nslots;             /* a power of two, at least twice ntuples */
     struct fx_bucket *buckets; /* malloc'd */
     size_t nbuckets, bcap;
 };
@@ -125,20 +131,77 @@ static void fx_grow(void **arr, size_t n, size_t *cap, size_t elsize, size_t fir
     *arr = xrealloc(*arr, *cap * elsize);
 }
 
+static uint64_t fx_hash(int64_t issue, const char *key, const char *value)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)issue; /* FNV-1a */
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL; /* no byte of UTF-8 text: key/value boundary */
+    for (const char *p = value; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h ^ (h >> 29);
+}
+
+/* Makes room for one more tuple in the index, rebuilding it twice as large when half full. */
+static void fx_index_grow(struct fx_run *r)
+{
+    if ((r->ntuples + 1) * 2 <= r->nslots)
+        return;
+    r->nslots = r->nslots ? r->nslots * 2 : FX_SLOTS_FIRST;
+    r->slots = xrealloc(r->slots, r->nslots * sizeof *r->slots);
+    memset(r->slots, 0, r->nslots * sizeof *r->slots);
+    for (size_t t = 0; t < r->ntuples; t++) {
+        size_t i = r->tuples[t].hash & (r->nslots - 1);
+        while (r->slots[i])
+            i = (i + 1) & (r->nslots - 1);
+        r->slots[i] = (uint32_t)(t + 1);
+    }
+}
+
+/* Counts one tag of an event: a tuple seen before in the batch just counts, a new one is
+ * copied into the batch's arena. */
+static enum err fx_count(struct fx_run *r, int64_t issue, const struct store_facets_tag *tag,
+                         double received)
+{
+    fx_index_grow(r);
+    uint64_t h = fx_hash(issue, tag->key, tag->value);
+    size_t i = h & (r->nslots - 1);
+    for (; r->slots[i]; i = (i + 1) & (r->nslots - 1)) {
+        struct fx_tuple *t = &r->tuples[r->slots[i] - 1];
+        if (t->hash == h && t->issue == issue && !strcmp(t->key, tag->key) &&
+            !strcmp(t->value, tag->value)) {
+            t->count++;
+            t->lo = received < t->lo ? received : t->lo;
+            t->hi = received > t->hi ? received : t->hi;
+            return E_OK;
+        }
+    }
+    fx_grow((void **)&r->tuples, r->ntuples, &r->cap, sizeof *r->tuples, FX_SLOTS_FIRST / 2);
+    struct fx_tuple *t = &r->tuples[r->ntuples];
+    *t = (struct fx_tuple){
+        issue,   arena_strdup(r->a, tag->key), arena_strdup(r->a, tag->value), h, 1, received,
+        received};
+    if (!t->key || !t->value)
+        return E_TOOBIG;
+    r->slots[i] = (uint32_t)++r->ntuples;
+    return E_OK;
+}
+
 /* Decodes one event's tags into tuples and its hour into buckets. */
 static enum err fx_take(struct fx_run *r, const struct store_event_row *ev)
 {
     struct store_facets_tag *tags = NULL;
     size_t n = 0;
-    enum err e = ev->data ? r->decode(r->a, ev->data, ev->data_len, &tags, &n, r->ctx) : E_OK;
-    if (e) /* an unreadable body has no tags; its hour still counts */
+    arena_reset(r->ev);
+    enum err e = ev->data ? r->decode(r->ev, ev->data, ev->data_len, &tags, &n, r->ctx) : E_OK;
+    if (e) { /* an unreadable body has no tags; its hour still counts */
         n = 0;
-    for (size_t k = 0; k < n; k++) {
-        fx_grow((void **)&r->tuples, r->ntuples, &r->cap, sizeof *r->tuples,
-                r->batch * FX_TAGS_GUESS);
-        r->tuples[r->ntuples++] =
-            (struct fx_tuple){ev->issue_id, tags[k].key, tags[k].value, ev->received};
+        e = E_OK;
     }
+    for (size_t k = 0; k < n && !e; k++)
+        e = fx_count(r, ev->issue_id, &tags[k], ev->received);
+    if (e)
+        return e;
     fx_grow((void **)&r->buckets, r->nbuckets, &r->bcap, sizeof *r->buckets, r->batch);
     r->buckets[r->nbuckets++] =
         (struct fx_bucket){ev->issue_id, floor(ev->received / FX_BUCKET) * FX_BUCKET};
@@ -162,16 +225,15 @@ static int fx_cmp_bucket(const void *pa, const void *pb)
     return a->start < b->start ? -1 : a->start > b->start;
 }
 
-static enum err fx_upsert_tag(struct store_q_conn *c, struct fx_run *r, const struct fx_tuple *t,
-                              int64_t count, double lo, double hi)
+static enum err fx_upsert_tag(struct store_q_conn *c, struct fx_run *r, const struct fx_tuple *t)
 {
     struct store_q_params p = {0};
     si_p_int(&p, t->issue);
     si_p_text(&p, t->key);
     si_p_text(&p, t->value);
-    si_p_int(&p, count);
-    si_p_real(&p, lo);
-    si_p_real(&p, hi);
+    si_p_int(&p, t->count);
+    si_p_real(&p, t->lo);
+    si_p_real(&p, t->hi);
     return fx_exec(c, r,
                    "INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, "
                    "last_seen) SELECT CAST($1 AS BIGINT), CAST($2 AS TEXT), CAST($3 AS TEXT), "
@@ -206,15 +268,10 @@ static enum err fx_upsert_bucket(struct store_q_conn *c, struct fx_run *r,
 static enum err fx_flush(struct store_q_conn *c, struct fx_run *r)
 {
     enum err e = E_OK;
+    /* in key order: neighbouring rows of the index, and one lock order for every writer */
     qsort(r->tuples, r->ntuples, sizeof *r->tuples, fx_cmp_tuple);
-    for (size_t i = 0, j; i < r->ntuples && !e; i = j) {
-        double lo = r->tuples[i].received, hi = lo;
-        for (j = i + 1; j < r->ntuples && fx_cmp_tuple(&r->tuples[i], &r->tuples[j]) == 0; j++) {
-            lo = r->tuples[j].received < lo ? r->tuples[j].received : lo;
-            hi = r->tuples[j].received > hi ? r->tuples[j].received : hi;
-        }
-        e = fx_upsert_tag(c, r, &r->tuples[i], (int64_t)(j - i), lo, hi);
-    }
+    for (size_t i = 0; i < r->ntuples && !e; i++)
+        e = fx_upsert_tag(c, r, &r->tuples[i]);
     qsort(r->buckets, r->nbuckets, sizeof *r->buckets, fx_cmp_bucket);
     for (size_t i = 0, j; i < r->nbuckets && !e; i = j) {
         for (j = i + 1; j < r->nbuckets && fx_cmp_bucket(&r->buckets[i], &r->buckets[j]) == 0;)
@@ -226,11 +283,15 @@ static enum err fx_flush(struct store_q_conn *c, struct fx_run *r)
 
 static void fx_reset(struct fx_run *r)
 {
-    if (r->a)
+    if (r->a) {
         arena_reset(r->a);
-    else
+    } else {
         r->a = arena_new(0);
+        r->ev = arena_new(0);
+    }
     r->ntuples = r->nbuckets = 0;
+    if (r->slots) /* the sort in fx_flush moved the tuples: the index starts over */
+        memset(r->slots, 0, r->nslots * sizeof *r->slots);
 }
 
 /* ---- reading events ------------------------------------------------------------------------ */
@@ -438,7 +499,9 @@ enum err store_facets_run(struct store *st, size_t batch, double now, double lag
                        .ei = ei};
     enum err e = st->ops->orgs->with_conn(st, false, fx_work, &r);
     arena_free(r.a);
+    arena_free(r.ev);
     free(r.tuples);
+    free(r.slots);
     free(r.buckets);
     return e;
 }

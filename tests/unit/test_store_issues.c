@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,6 +544,60 @@ static void test_sort_pages(void **state)
     assert_string_equal(sort_pages("freq", 2), "pr|qx|vw|zy");
 }
 
+/* One facets batch of 3,000 events of one issue: 2,501 distinct (key, value) pairs (more than
+ * the tuple index's first size), each counted with its first and last time received. */
+static void test_facets_batch(void **state)
+{
+    (void)state;
+    enum { N = 3000, VALUES = 2500 };
+    struct store_event_in *evs = arena_calloc(A, N, sizeof *evs);
+    double t0 = T.now - 10;
+    for (int i = 0; i < N; i++) {
+        char eid[33];
+        ids_uuid4_hex(eid);
+        evs[i] = (struct store_event_in){.project_id = T.proj.id,
+                                         .event_id = arena_strdup(A, eid),
+                                         .timestamp = t0 + i * 0.001,
+                                         .received = t0 + i * 0.001,
+                                         .level = "error",
+                                         .hash = "many",
+                                         .title = "Error many",
+                                         .type = "error",
+                                         .metadata_json = "{}"};
+        body(arena_printf(A, "[[\"browser\",\"Chrome\"],[\"n\",\"v%d\"]]", i % VALUES), "7",
+             &evs[i].data, &evs[i].data_len);
+    }
+    struct errinfo ei = {{0}};
+    assert_int_equal(store_ingest_batch(T.st, evs, N, &ei), E_OK);
+    struct facets_scratch s;
+    facets_scratch_init(&s, NULL);
+    struct store_facets_result r = {.more = true};
+    for (int k = 0; k < 10 && r.more; k++)
+        assert_int_equal(store_facets_run(T.st, 5000, T.now, 0, facets_decode, &s, &r, NULL), E_OK);
+    facets_scratch_free(&s);
+    int64_t issue = evs[0].issue_id;
+    struct store_tag_value *v;
+    size_t n;
+    assert_int_equal(store_issue_tag_values(T.st, A, issue, "browser", 10, &v, &n), E_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].count, N);
+    assert_true(fabs(v[0].first_seen - t0) < 1e-6);
+    assert_true(fabs(v[0].last_seen - (t0 + (N - 1) * 0.001)) < 1e-6);
+    assert_int_equal(store_issue_tag_values(T.st, A, issue, "n", 600, &v, &n), E_OK);
+    assert_int_equal(n, 600);
+    assert_int_equal(v[0].count, 2); /* v0 … v499: events i and i + 2,500 */
+    assert_int_equal(v[N - VALUES].count, 1);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].value, "v7") == 0)
+            assert_true(fabs(v[i].last_seen - v[i].first_seen - VALUES * 0.001) < 1e-6);
+    struct store_tag_key *keys;
+    assert_int_equal(store_issue_tag_keys(T.st, A, issue, &keys, &n), E_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(keys[1].key, "n");
+    assert_int_equal(keys[1].total, N);
+    assert_int_equal(keys[1].unique_values, VALUES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_update_state), cmocka_unit_test(test_project_stats),
         cmocka_unit_test(test_facets_merge), cmocka_unit_test(test_retention_prune),
         cmocka_unit_test(test_events_notes), cmocka_unit_test(test_sort_pages),
+        cmocka_unit_test(test_facets_batch), /* last: it adds an issue to T's project */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
