@@ -20,64 +20,20 @@
  * - Tag values' first_seen/last_seen and the hourly buckets use the events' received time, the
  *   clock retention deletes by, so "counts an expired event" is exactly "first_seen is older
  *   than the issue's oldest remaining event" (store_facets_prune). */
-#include "store/store_issues_int.h"
+#include "store/store_facets_int.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/xmalloc.h"
-
 #define FX_LOCK_KEY 7291005    /* pg advisory lock: the facets job */
 #define FX_REBUILDS_PER_RUN 20 /* issues rebuilt per pass at most */
-#define FX_BUCKET 3600.0
-#define FX_SLOTS_FIRST 4096 /* tuple index slots of a run at first */
-
-/* One (issue, key, value) of a batch with its count and received range. */
-struct fx_tuple {
-    int64_t issue;
-    const char *key, *value; /* in the batch's arena */
-    uint64_t hash;
-    int64_t count;
-    double lo, hi;
-};
-
-struct fx_bucket {
-    int64_t issue;
-    double start;
-};
 
 struct fx_cursor {
     double received;
     int64_t id;
 };
 
-struct fx_run {
-    struct store *st;
-    const struct store_orgs_ops *o;
-    size_t batch;
-    double now, lag;
-    store_facets_decode_fn decode;
-    void *ctx;
-    struct store_facets_result *out;
-    struct errinfo *ei;
-    struct arena *a;         /* per batch; reset between batches */
-    struct arena *ev;        /* one event's tags; reset between events */
-    struct fx_tuple *tuples; /* malloc'd: the batch's distinct tuples */
-    size_t ntuples, cap;
-    uint32_t *slots;           /* malloc'd: open-addressing index into tuples (+1; 0: empty) */
-    size_t nslots;             /* a power of two, at least twice ntuples */
-    struct fx_bucket *buckets; /* malloc'd */
-    size_t nbuckets, bcap;
-};
-
 /* ---- statements on the pass's connection -------------------------------------------------- */
-
-static enum err fx_exec(struct store_q_conn *c, struct fx_run *r, const char *sql,
-                        const struct store_q_params *p)
-{
-    return si_run(c, r->o, sql, p, NULL, NULL);
-}
 
 static enum err fx_begin(struct store_q_conn *c, struct fx_run *r)
 {
@@ -118,180 +74,6 @@ static enum err fx_cursor_set(struct store_q_conn *c, struct fx_run *r, const st
                    "ON CONFLICT (name) DO UPDATE SET received = excluded.received, "
                    "row_id = excluded.row_id",
                    &p);
-}
-
-/* ---- aggregation -------------------------------------------------------------------------- */
-
-/* Room for one more element in *arr (malloc'd, owned by the run), first for `first`. */
-static void fx_grow(void **arr, size_t n, size_t *cap, size_t elsize, size_t first)
-{
-    if (n < *cap)
-        return;
-    *cap = *cap ? *cap * 2 : first;
-    *arr = xrealloc(*arr, *cap * elsize);
-}
-
-static uint64_t fx_hash(int64_t issue, const char *key, const char *value)
-{
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)issue; /* FNV-1a */
-    for (const char *p = key; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL; /* no byte of UTF-8 text: key/value boundary */
-    for (const char *p = value; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    return h ^ (h >> 29);
-}
-
-/* Makes room for one more tuple in the index, rebuilding it twice as large when half full. */
-static void fx_index_grow(struct fx_run *r)
-{
-    if ((r->ntuples + 1) * 2 <= r->nslots)
-        return;
-    r->nslots = r->nslots ? r->nslots * 2 : FX_SLOTS_FIRST;
-    r->slots = xrealloc(r->slots, r->nslots * sizeof *r->slots);
-    memset(r->slots, 0, r->nslots * sizeof *r->slots);
-    for (size_t t = 0; t < r->ntuples; t++) {
-        size_t i = r->tuples[t].hash & (r->nslots - 1);
-        while (r->slots[i])
-            i = (i + 1) & (r->nslots - 1);
-        r->slots[i] = (uint32_t)(t + 1);
-    }
-}
-
-/* Counts one tag of an event: a tuple seen before in the batch just counts, a new one is
- * copied into the batch's arena. */
-static enum err fx_count(struct fx_run *r, int64_t issue, const struct store_facets_tag *tag,
-                         double received)
-{
-    fx_index_grow(r);
-    uint64_t h = fx_hash(issue, tag->key, tag->value);
-    size_t i = h & (r->nslots - 1);
-    for (; r->slots[i]; i = (i + 1) & (r->nslots - 1)) {
-        struct fx_tuple *t = &r->tuples[r->slots[i] - 1];
-        if (t->hash == h && t->issue == issue && !strcmp(t->key, tag->key) &&
-            !strcmp(t->value, tag->value)) {
-            t->count++;
-            t->lo = received < t->lo ? received : t->lo;
-            t->hi = received > t->hi ? received : t->hi;
-            return E_OK;
-        }
-    }
-    fx_grow((void **)&r->tuples, r->ntuples, &r->cap, sizeof *r->tuples, FX_SLOTS_FIRST / 2);
-    struct fx_tuple *t = &r->tuples[r->ntuples];
-    *t = (struct fx_tuple){
-        issue,   arena_strdup(r->a, tag->key), arena_strdup(r->a, tag->value), h, 1, received,
-        received};
-    if (!t->key || !t->value)
-        return E_TOOBIG;
-    r->slots[i] = (uint32_t)++r->ntuples;
-    return E_OK;
-}
-
-/* Decodes one event's tags into tuples and its hour into buckets. */
-static enum err fx_take(struct fx_run *r, const struct store_event_row *ev)
-{
-    struct store_facets_tag *tags = NULL;
-    size_t n = 0;
-    arena_reset(r->ev);
-    enum err e = ev->data ? r->decode(r->ev, ev->data, ev->data_len, &tags, &n, r->ctx) : E_OK;
-    if (e) { /* an unreadable body has no tags; its hour still counts */
-        n = 0;
-        e = E_OK;
-    }
-    for (size_t k = 0; k < n && !e; k++)
-        e = fx_count(r, ev->issue_id, &tags[k], ev->received);
-    if (e)
-        return e;
-    fx_grow((void **)&r->buckets, r->nbuckets, &r->bcap, sizeof *r->buckets, r->batch);
-    r->buckets[r->nbuckets++] =
-        (struct fx_bucket){ev->issue_id, floor(ev->received / FX_BUCKET) * FX_BUCKET};
-    return E_OK;
-}
-
-static int fx_cmp_tuple(const void *pa, const void *pb)
-{
-    const struct fx_tuple *a = pa, *b = pb;
-    if (a->issue != b->issue)
-        return a->issue < b->issue ? -1 : 1;
-    int c = strcmp(a->key, b->key);
-    return c ? c : strcmp(a->value, b->value);
-}
-
-static int fx_cmp_bucket(const void *pa, const void *pb)
-{
-    const struct fx_bucket *a = pa, *b = pb;
-    if (a->issue != b->issue)
-        return a->issue < b->issue ? -1 : 1;
-    return a->start < b->start ? -1 : a->start > b->start;
-}
-
-static enum err fx_upsert_tag(struct store_q_conn *c, struct fx_run *r, const struct fx_tuple *t)
-{
-    struct store_q_params p = {0};
-    si_p_int(&p, t->issue);
-    si_p_text(&p, t->key);
-    si_p_text(&p, t->value);
-    si_p_int(&p, t->count);
-    si_p_real(&p, t->lo);
-    si_p_real(&p, t->hi);
-    return fx_exec(c, r,
-                   "INSERT INTO issue_tag_values (issue_id, key, value, times_seen, first_seen, "
-                   "last_seen) SELECT CAST($1 AS BIGINT), CAST($2 AS TEXT), CAST($3 AS TEXT), "
-                   "CAST($4 AS BIGINT), CAST($5 AS DOUBLE PRECISION), "
-                   "CAST($6 AS DOUBLE PRECISION) WHERE EXISTS (SELECT 1 FROM issues WHERE "
-                   "id = $1) ON CONFLICT (issue_id, key, value) DO UPDATE SET "
-                   "times_seen = issue_tag_values.times_seen + excluded.times_seen, "
-                   "first_seen = CASE WHEN excluded.first_seen < issue_tag_values.first_seen "
-                   "THEN excluded.first_seen ELSE issue_tag_values.first_seen END, "
-                   "last_seen = CASE WHEN excluded.last_seen > issue_tag_values.last_seen "
-                   "THEN excluded.last_seen ELSE issue_tag_values.last_seen END",
-                   &p);
-}
-
-static enum err fx_upsert_bucket(struct store_q_conn *c, struct fx_run *r,
-                                 const struct fx_bucket *b, int64_t count)
-{
-    struct store_q_params p = {0};
-    si_p_int(&p, b->issue);
-    si_p_real(&p, b->start);
-    si_p_int(&p, count);
-    return fx_exec(c, r,
-                   "INSERT INTO issue_stats (issue_id, bucket_start, count) SELECT "
-                   "CAST($1 AS BIGINT), CAST($2 AS DOUBLE PRECISION), CAST($3 AS BIGINT) "
-                   "WHERE EXISTS (SELECT 1 FROM issues WHERE id = $1) "
-                   "ON CONFLICT (issue_id, bucket_start) DO UPDATE SET "
-                   "count = issue_stats.count + excluded.count",
-                   &p);
-}
-
-/* Writes the aggregated tuples and buckets (inside the caller's transaction). */
-static enum err fx_flush(struct store_q_conn *c, struct fx_run *r)
-{
-    enum err e = E_OK;
-    /* in key order: neighbouring rows of the index, and one lock order for every writer */
-    qsort(r->tuples, r->ntuples, sizeof *r->tuples, fx_cmp_tuple);
-    for (size_t i = 0; i < r->ntuples && !e; i++)
-        e = fx_upsert_tag(c, r, &r->tuples[i]);
-    qsort(r->buckets, r->nbuckets, sizeof *r->buckets, fx_cmp_bucket);
-    for (size_t i = 0, j; i < r->nbuckets && !e; i = j) {
-        for (j = i + 1; j < r->nbuckets && fx_cmp_bucket(&r->buckets[i], &r->buckets[j]) == 0;)
-            j++;
-        e = fx_upsert_bucket(c, r, &r->buckets[i], (int64_t)(j - i));
-    }
-    return e;
-}
-
-static void fx_reset(struct fx_run *r)
-{
-    if (r->a) {
-        arena_reset(r->a);
-    } else {
-        r->a = arena_new(0);
-        r->ev = arena_new(0);
-    }
-    r->ntuples = r->nbuckets = 0;
-    if (r->slots) /* the sort in fx_flush moved the tuples: the index starts over */
-        memset(r->slots, 0, r->nslots * sizeof *r->slots);
 }
 
 /* ---- reading events ------------------------------------------------------------------------ */
@@ -498,11 +280,7 @@ enum err store_facets_run(struct store *st, size_t batch, double now, double lag
                        .out = out,
                        .ei = ei};
     enum err e = st->ops->orgs->with_conn(st, false, fx_work, &r);
-    arena_free(r.a);
-    arena_free(r.ev);
-    free(r.tuples);
-    free(r.slots);
-    free(r.buckets);
+    fx_release(&r);
     return e;
 }
 

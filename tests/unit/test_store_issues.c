@@ -450,25 +450,32 @@ static struct {
     size_t n;
 } S;
 
-/* n events of a new or known issue `name` (one letter) in S's project at t, t+0.001, … */
-static void sort_ingest(char name, int n, double t)
+/* n events of issue `hash` in project at t, t+0.001, …, with bodies without tags. */
+static struct store_event_in *events_at(int64_t project, const char *hash, int n, double t)
 {
     struct store_event_in *evs = arena_calloc(A, (size_t)n, sizeof *evs);
-    char hash[2] = {name, '\0'};
     for (int i = 0; i < n; i++) {
         char eid[33];
         ids_uuid4_hex(eid);
-        evs[i] = (struct store_event_in){.project_id = S.proj.id,
+        evs[i] = (struct store_event_in){.project_id = project,
                                          .event_id = arena_strdup(A, eid),
                                          .timestamp = t + i * 0.001,
                                          .received = t + i * 0.001,
                                          .level = "error",
-                                         .hash = arena_strdup(A, hash),
+                                         .hash = hash,
                                          .title = "Error",
                                          .type = "error",
                                          .metadata_json = "{}"};
         body("[]", "1", &evs[i].data, &evs[i].data_len);
     }
+    return evs;
+}
+
+/* n events of a new or known issue `name` (one letter) in S's project at t, t+0.001, … */
+static void sort_ingest(char name, int n, double t)
+{
+    char hash[2] = {name, '\0'};
+    struct store_event_in *evs = events_at(S.proj.id, arena_strdup(A, hash), n, t);
     struct errinfo ei = {{0}};
     assert_int_equal(store_ingest_batch(T.st, evs, (size_t)n, &ei), E_OK);
     if (!memchr(S.names, name, S.n)) {
@@ -550,23 +557,11 @@ static void test_facets_batch(void **state)
 {
     (void)state;
     enum { N = 3000, VALUES = 2500 };
-    struct store_event_in *evs = arena_calloc(A, N, sizeof *evs);
     double t0 = T.now - 10;
-    for (int i = 0; i < N; i++) {
-        char eid[33];
-        ids_uuid4_hex(eid);
-        evs[i] = (struct store_event_in){.project_id = T.proj.id,
-                                         .event_id = arena_strdup(A, eid),
-                                         .timestamp = t0 + i * 0.001,
-                                         .received = t0 + i * 0.001,
-                                         .level = "error",
-                                         .hash = "many",
-                                         .title = "Error many",
-                                         .type = "error",
-                                         .metadata_json = "{}"};
+    struct store_event_in *evs = events_at(T.proj.id, "many", N, t0);
+    for (int i = 0; i < N; i++)
         body(arena_printf(A, "[[\"browser\",\"Chrome\"],[\"n\",\"v%d\"]]", i % VALUES), "7",
              &evs[i].data, &evs[i].data_len);
-    }
     struct errinfo ei = {{0}};
     assert_int_equal(store_ingest_batch(T.st, evs, N, &ei), E_OK);
     struct facets_scratch s;
