@@ -142,8 +142,9 @@ struct sq_batch {
 /* The batch's delta for ev's issue, or NULL when no event of the batch found it yet. */
 static struct sq_issue_delta *sq_delta_find(struct sq_batch *b, const struct store_event_in *ev)
 {
-    for (size_t i = 0; i < b->n; i++)
-        if (b->d[i].project_id == ev->project_id && strcmp(b->d[i].hash, ev->hash) == 0)
+    for (size_t i = 0; i < b->n; i++) /* hashes are hex digests: the first byte sorts most out */
+        if (b->d[i].hash[0] == ev->hash[0] && b->d[i].project_id == ev->project_id &&
+            strcmp(b->d[i].hash, ev->hash) == 0)
             return &b->d[i];
     return NULL;
 }
