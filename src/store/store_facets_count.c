@@ -78,9 +78,13 @@ static enum err fx_count(struct fx_run *r, int64_t issue, const struct store_fac
     }
     fx_grow((void **)&r->tuples, r->ntuples, &r->cap, sizeof *r->tuples, FX_SLOTS_FIRST / 2);
     struct fx_tuple *t = &r->tuples[r->ntuples];
-    *t = (struct fx_tuple){
-        issue,   arena_strdup(r->a, tag->key), arena_strdup(r->a, tag->value), h, 1, received,
-        received};
+    *t = (struct fx_tuple){.issue = issue,
+                           .key = arena_strdup(r->a, tag->key),
+                           .value = arena_strdup(r->a, tag->value),
+                           .hash = h,
+                           .count = 1,
+                           .lo = received,
+                           .hi = received};
     if (!t->key || !t->value)
         return E_TOOBIG;
     r->slots[i] = (uint32_t)++r->ntuples;

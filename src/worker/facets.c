@@ -83,8 +83,8 @@ void facets_scratch_free(struct facets_scratch *s)
 }
 
 /* The body and its tree live in the pass's scratch, reused from one event to the next (the
- * tree in a jsonx scope: its nodes are bump-allocated, not malloc'd one by one); the batch's
- * arena keeps only the tags (2,000 trees of ~25 KB each would pile up to ~50 MB). */
+ * tree in a jsonx scope: its nodes are bump-allocated, not malloc'd one by one); only the
+ * tags go into a (trees kept there for a whole batch of 2,000 piled up to ~50 MB). */
 enum err facets_decode(struct arena *a, const void *data, size_t len,
                        struct store_facets_tag **tags, size_t *n, void *ctx)
 {
