@@ -117,11 +117,13 @@ static enum err fx_pass_batch(struct store_q_conn *c, struct fx_run *r, bool *fu
     enum err e = fx_cursor_get(c, r, &cur);
     if (!e)
         e = fx_read_batch(c, r, &cur, &rows, &n);
-    for (; !e && used < n && rows[used].received <= r->now - r->lag; used++) {
+    bool cut = false; /* ended early: enough distinct counts for one write */
+    for (; !e && used < n && rows[used].received <= r->now - r->lag && !cut; used++) {
         e = fx_take(r, &rows[used]);
         cur = (struct fx_cursor){rows[used].received, rows[used].id};
+        cut = r->ntuples >= FX_TUPLES_MAX && used + 1 < n;
     }
-    *full = !e && n == r->batch && used == n;
+    *full = !e && (cut || (n == r->batch && used == n));
     if (e || used == 0)
         return e;
     e = fx_begin(c, r);

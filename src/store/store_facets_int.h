@@ -6,6 +6,10 @@
 #include "store/store_issues_int.h"
 
 #define FX_BUCKET 3600.0
+/* Distinct (issue, key, value) counts a batch writes, about: a batch with more distinct tags
+ * than this ends early, so that one write transaction stays short (on SQLite it holds the
+ * database's only write lock, which ingest waits for). */
+#define FX_TUPLES_MAX 4096
 
 /* One (issue, key, value) of a batch with its count and received range. */
 struct fx_tuple {

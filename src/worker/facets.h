@@ -17,7 +17,7 @@
 #include "core/err.h"
 #include "store/store.h"
 
-#define FACETS_BATCH 2000         /* events per transaction */
+#define FACETS_BATCH 5000         /* events per transaction, at most */
 #define FACETS_EVERY 5.0          /* seconds between passes */
 #define FACETS_RETRY 30.0         /* seconds before another try after a failure */
 #define FACETS_LAG 5.0            /* seconds an event waits before it is counted */
