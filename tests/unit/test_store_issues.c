@@ -80,15 +80,22 @@ static int64_t ingest(const char *hash, const char *level, const char *env, cons
     return ev.issue_id;
 }
 
-static void facets(void)
+/* Facets passes of `batch` events each until nothing is left to count. */
+static void facets_in_batches(size_t batch)
 {
     struct store_facets_result r = {.more = true};
     struct facets_scratch s;
     facets_scratch_init(&s, NULL);
     for (int k = 0; k < 20 && r.more; k++)
-        assert_int_equal(store_facets_run(T.st, 2, T.now, 0, facets_decode, &s, &r, NULL), E_OK);
+        assert_int_equal(store_facets_run(T.st, batch, T.now, 0, facets_decode, &s, &r, NULL),
+                         E_OK);
     facets_scratch_free(&s);
     assert_false(r.more);
+}
+
+static void facets(void)
+{
+    facets_in_batches(2);
 }
 
 static int setup(void **state)
@@ -565,13 +572,7 @@ static void test_facets_batch(void **state)
              &evs[i].data, &evs[i].data_len);
     struct errinfo ei = {{0}};
     assert_int_equal(store_ingest_batch(T.st, evs, N, &ei), E_OK);
-    struct facets_scratch s;
-    facets_scratch_init(&s, NULL);
-    struct store_facets_result r = {.more = true};
-    for (int k = 0; k < 10 && r.more; k++)
-        assert_int_equal(store_facets_run(T.st, 10000, T.now, 0, facets_decode, &s, &r, NULL),
-                         E_OK);
-    facets_scratch_free(&s);
+    facets_in_batches(10000);
     int64_t issue = evs[0].issue_id;
     struct store_tag_value *v;
     size_t n;
